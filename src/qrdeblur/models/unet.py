@@ -1,0 +1,89 @@
+"""``qrunet``: our fast default generator, a small fully convolutional U-Net for grey QR images.
+
+Why this shape: blur up to 25 px at 80x80 needs a receptive field of the whole code, which the
+paper's full-resolution ResNet (256 channels at 80x80, ~1.2 s per image here) buys with brute force.
+Three stride-2 levels give the bottleneck (1/8 scale) a view of the whole crop at a small fraction of
+the FLOPs; widths double as resolution halves, so every level costs about the same. Plain 3x3
+convolutions (fast in oneDNN and onnxruntime, unlike depthwise ones), ReLU, no normalisation (batch
+statistics would tie a crop's output to its batch). The output is a logit map: ``sigmoid(logit)`` is
+the restored image, and the logit lets the QR-aware loss treat each pixel as dark-or-light.
+
+Input (B, 1, H, W) in [0, 1], any H, W (padded internally to a multiple of 8); output the same shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class QRUNetConfig:
+    """Widths and depth of :class:`QRUNet` (base width doubles at each of ``levels`` downsamplings)."""
+
+    in_channels: int = 1
+    width: int = 16
+    levels: int = 3
+    blocks_per_level: int = 1
+    bottleneck_blocks: int = 2
+
+
+class ResBlock(nn.Module):
+    """conv3x3-ReLU-conv3x3 with an identity skip."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.conv2 = nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+
+
+class QRUNet(nn.Module):
+    """Small U-Net deblurring generator returning logits (see module docstring)."""
+
+    def __init__(self, cfg: QRUNetConfig | None = None, **kwargs):
+        super().__init__()
+        cfg = cfg or QRUNetConfig(**kwargs)
+        self.cfg = cfg
+        w = cfg.width
+        self.stem = nn.Conv2d(cfg.in_channels, w, 3, padding=1)
+        self.enc = nn.ModuleList()
+        self.down = nn.ModuleList()
+        for i in range(cfg.levels):
+            ch = w * 2**i
+            self.enc.append(nn.Sequential(*[ResBlock(ch) for _ in range(cfg.blocks_per_level)]))
+            self.down.append(nn.Conv2d(ch, ch * 2, 2, stride=2))
+        ch = w * 2**cfg.levels
+        self.bottleneck = nn.Sequential(*[ResBlock(ch) for _ in range(cfg.bottleneck_blocks)])
+        self.up = nn.ModuleList()
+        self.dec = nn.ModuleList()
+        for i in reversed(range(cfg.levels)):
+            ch = w * 2**i
+            self.up.append(nn.ConvTranspose2d(ch * 2, ch, 2, stride=2))
+            self.dec.append(nn.Sequential(*[ResBlock(ch) for _ in range(cfg.blocks_per_level)]))
+        self.head = nn.Conv2d(w, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of the restored image (apply ``torch.sigmoid`` for the image)."""
+        h, w = x.shape[-2:]
+        m = 2**self.cfg.levels
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        f = F.relu(self.stem(x * 2 - 1), inplace=True)
+        skips = []
+        for enc, down in zip(self.enc, self.down, strict=True):
+            f = enc(f)
+            skips.append(f)
+            f = F.relu(down(f), inplace=True)
+        f = self.bottleneck(f)
+        for up, dec in zip(self.up, self.dec, strict=True):
+            f = F.relu(up(f), inplace=True) + skips.pop()
+            f = dec(f)
+        out = self.head(f)
+        return out[..., :h, :w]
