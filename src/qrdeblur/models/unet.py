@@ -68,13 +68,22 @@ class QRUNet(nn.Module):
             self.dec.append(nn.Sequential(*[ResBlock(ch) for _ in range(cfg.blocks_per_level)]))
         self.head = nn.Conv2d(w, 1, 3, padding=1)
 
+    @property
+    def pad_multiple(self) -> int:
+        """Height and width the core network needs to be multiples of."""
+        return 2**self.cfg.levels
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of the restored image (apply ``torch.sigmoid`` for the image)."""
+        """Logits of the restored image (apply ``torch.sigmoid`` for the image); any H, W."""
         h, w = x.shape[-2:]
-        m = 2**self.cfg.levels
+        m = self.pad_multiple
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        return self.forward_padded(x)[..., :h, :w]
+
+    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for an input whose H and W are multiples of :attr:`pad_multiple` (used by export)."""
         f = F.relu(self.stem(x * 2 - 1), inplace=True)
         skips = []
         for enc, down in zip(self.enc, self.down, strict=True):
@@ -85,5 +94,4 @@ class QRUNet(nn.Module):
         for up, dec in zip(self.up, self.dec, strict=True):
             f = F.relu(up(f), inplace=True) + skips.pop()
             f = dec(f)
-        out = self.head(f)
-        return out[..., :h, :w]
+        return self.head(f)

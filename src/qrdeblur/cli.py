@@ -1,0 +1,207 @@
+"""``qrdeblur`` command line: a thin typer shell over the library.
+
+Every command turns a :class:`qrdeblur.errors.UsageError` into one line on stderr and exit code 1.
+Heavy imports (torch, onnxruntime) happen inside the commands that need them, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from qrdeblur.errors import UsageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Read blurred QR codes: synthesise training pairs, train the GAN, deblur, scan photos, benchmark.",
+)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"qrdeblur: error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def user_errors(fn):
+    """Run a command; a UsageError (or a missing optional dependency) becomes one line and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UsageError as exc:
+            _fail(str(exc))
+        except ModuleNotFoundError as exc:
+            if exc.name in ("torch", "onnx"):
+                _fail(f"this command needs {exc.name}: pip install 'qrdeblur[train]'")
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted")
+
+    return wrapper
+
+
+def _split(csv_list: str) -> list[str]:
+    return [s.strip() for s in csv_list.split(",") if s.strip()]
+
+
+@app.command()
+@user_errors
+def synth(
+    out: Path = typer.Argument(..., help="Output folder (gets sharp/, blurred/, meta.jsonl)."),
+    preset: str = typer.Option("default", help="paper | default"),
+    count: int = typer.Option(1000, min=1, help="Number of pairs."),
+    seed: int = typer.Option(0, help="Random seed."),
+    payloads: Optional[Path] = typer.Option(None, help="Payload file (one per line): the enrolled codes."),
+    size: int = typer.Option(80, min=16, help="Image side in pixels."),
+    force: bool = typer.Option(False, help="Write into a non-empty OUT."),
+):
+    """Write blurred/sharp training pairs and their parameters."""
+    from qrdeblur.synth.writer import write_pairs
+
+    n = write_pairs(out, preset=preset, count=count, seed=seed, payload_file=payloads, size=size, force=force)
+    typer.echo(f"wrote {n} pairs to {out}")
+
+
+@app.command()
+@user_errors
+def train(
+    config: Path = typer.Option(..., "--config", help="YAML training config (see configs/)."),
+    out: Optional[Path] = typer.Option(None, help="Run folder (default runs/<config name>)."),
+    resume: bool = typer.Option(False, help="Continue from OUT/last.pt."),
+):
+    """Train a generator (and discriminator) per a YAML config."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from qrdeblur.train.config import load_config
+    from qrdeblur.train.trainer import train as run_training
+
+    cfg = load_config(config)
+    out = out or Path("runs") / config.stem
+    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("train", total=cfg.steps, info="")
+
+        def progress(step, total, logs):
+            info = f"g={logs['g']:.4f}"
+            if "decode_rate" in logs:
+                info += f" val_decode={logs['decode_rate']:.1%} qr_mae={logs['qr_mae']:.2f}"
+            bar.update(task, completed=step, info=info)
+
+        result = run_training(cfg, out, resume=resume, progress=progress)
+    typer.echo(json.dumps({"run": str(out), **{k: v for k, v in result.items() if k != "restored"}}))
+
+
+@app.command()
+@user_errors
+def deblur(
+    images: list[Path] = typer.Argument(..., help="Blurred images (any size, grey or RGB)."),
+    out: Path = typer.Option(..., help="Output folder."),
+    model: Optional[Path] = typer.Option(None, help="Model (.onnx or .pt); default the shipped one."),
+    force: bool = typer.Option(False, help="Overwrite existing outputs."),
+):
+    """Deblur images with the generator; writes OUT/<name>.png."""
+    import cv2
+
+    from qrdeblur.restore.deblurrer import Deblurrer
+    from qrdeblur.scan.imageio import read_image
+
+    deblurrer = Deblurrer.load(model)
+    out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in images:
+        target = out / (path.stem + ".png")
+        try:
+            if target.exists() and not force:
+                raise UsageError(f"{target}: exists (use --force to overwrite)")
+            restored = deblurrer.deblur(read_image(path))
+        except UsageError as exc:
+            typer.echo(f"qrdeblur: error: {exc}", err=True)
+            failures += 1
+            continue
+        bgr = restored if restored.ndim == 2 else cv2.cvtColor(restored, cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(target), bgr)
+        typer.echo(f"{path} -> {target}")
+    if failures == len(images):
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def scan(
+    inputs: list[Path] = typer.Argument(..., help="Images or folders (searched recursively)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per image, one per line."),
+    model: Optional[Path] = typer.Option(None, help="Deblurring model (.onnx); default the shipped one."),
+    budget_ms: float = typer.Option(800.0, help="Time budget per image for the deblurring cascade (ms)."),
+):
+    """Find and decode every QR code in photos, deblurring the ones plain decoding misses."""
+    from qrdeblur.scan.batch import scan_paths
+
+    any_read = False
+    for record in scan_paths(inputs, model=model, budget_ms=budget_ms):
+        any_read = any_read or record["error"] is None
+        if json_out:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        if record["error"]:
+            typer.echo(f"qrdeblur: error: {record['path']}: {record['error']}", err=True)
+            continue
+        if not record["codes"]:
+            typer.echo(f"{record['path']}: no QR code found ({record['ms']:.0f} ms)")
+        for code in record["codes"]:
+            typer.echo(f"{record['path']}: {code['text']!r} [{code['method']}] ({record['ms']:.0f} ms)")
+    if not any_read:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def bench(
+    suite: str = typer.Option("paper80", help="paper80 | speed | photo"),
+    methods: str = typer.Option("raw,wiener-oracle", help="Comma-separated methods, e.g. raw,model,model:PATH."),
+    decoders: str = typer.Option("zxing-cpp", help="Comma-separated decoders: zxing-cpp,zbar,opencv."),
+    out: Optional[Path] = typer.Option(None, help="Write results.csv, summary.json and the heatmap here."),
+    force: bool = typer.Option(False, help="Overwrite existing results in OUT."),
+):
+    """Benchmark methods on a suite: every method on the very same images."""
+    from qrdeblur.bench.report import format_table, write_report
+    from qrdeblur.bench.runner import run_bench
+
+    if out is not None and (out / "results.csv").exists() and not force:
+        raise UsageError(f"{out / 'results.csv'}: exists (use --force to overwrite)")
+    result = run_bench(suite, _split(methods), _split(decoders), out=None, progress=sys.stderr.isatty())
+    typer.echo(format_table(result))
+    if out is not None:
+        write_report(result, out)
+        typer.echo(f"wrote {out}/results.csv, summary.json and the heatmap")
+
+
+@app.command()
+@user_errors
+def export(
+    model: Path = typer.Option(..., help="Training checkpoint (.pt)."),
+    onnx: Path = typer.Option(..., help="Output .onnx file."),
+    force: bool = typer.Option(False, help="Overwrite an existing file."),
+):
+    """Export a generator to ONNX (dynamic size) with a parity check against torch."""
+    from qrdeblur.export.onnx import export_onnx
+
+    if onnx.exists() and not force:
+        raise UsageError(f"{onnx}: exists (use --force to overwrite)")
+    report = export_onnx(model, onnx)
+    typer.echo(json.dumps(report))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

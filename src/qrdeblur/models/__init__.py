@@ -1,0 +1,1 @@
+"""Networks: generators (``qrunet``, ``paper-g``), discriminators (``paper-d``, ``patch-d``), VGG16."""

@@ -1,0 +1,1 @@
+"""Restoration: image -> image deblurring methods (classical baselines and learned generators)."""

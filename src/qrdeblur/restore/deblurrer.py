@@ -1,0 +1,150 @@
+"""``Deblurrer``: run a generator on images of any size, through onnxruntime (no torch needed).
+
+The shipped model lives in ``qrdeblur/weights/`` and loads offline. A ``.onnx`` file runs through
+onnxruntime; a training checkpoint (``.pt``) runs through torch (the ``train`` extra). The ONNX graph
+takes (B, C, H, W) float32 in [0, 1] with H and W multiples of ``pad_multiple`` (stored in the
+model's metadata) and returns the restored image in [0, 1]; padding and cropping happen here.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from qrdeblur.errors import UsageError
+
+SHIPPED_MODEL = "qrunet.onnx"
+
+
+def shipped_model_path() -> Path:
+    """Path of the default model inside the installed package."""
+    return Path(str(resources.files("qrdeblur") / "weights" / SHIPPED_MODEL))
+
+
+def _to_float(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255.0
+    if image.dtype == np.uint16:
+        return image.astype(np.float32) / 65535.0
+    if image.dtype.kind == "f":
+        return np.clip(image.astype(np.float32), 0, 1)
+    raise UsageError(f"unsupported image dtype {image.dtype}; use uint8, uint16 or float in [0, 1]")
+
+
+class Deblurrer:
+    """Restore blurred QR images with a generator; ``Deblurrer.load()`` gives the shipped model.
+
+    Example:
+        >>> sharp = Deblurrer.load().deblur(blurred_uint8)   # same shape, uint8
+    """
+
+    def __init__(self, run_batch, channels: int, pad_multiple: int, name: str):
+        self._run = run_batch
+        self.channels = channels
+        self.pad_multiple = pad_multiple
+        self.name = name
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, threads: int | None = None) -> Deblurrer:
+        """Load ``path`` (.onnx through onnxruntime, .pt checkpoint through torch); None = shipped model."""
+        path = Path(path) if path is not None else shipped_model_path()
+        if not path.exists():
+            raise UsageError(f"{path}: model file not found")
+        if path.suffix == ".onnx":
+            return cls._load_onnx(path, threads)
+        if path.suffix in (".pt", ".pth"):
+            return cls._load_torch(path, threads)
+        raise UsageError(f"{path}: unknown model format (expected .onnx or .pt)")
+
+    @classmethod
+    def _load_onnx(cls, path: Path, threads: int | None) -> Deblurrer:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        try:
+            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise UsageError(f"{path}: not a loadable ONNX model ({str(exc).splitlines()[0]})") from None
+        meta = session.get_modelmeta().custom_metadata_map
+        channels = int(meta.get("channels", session.get_inputs()[0].shape[1]))
+        pad = int(meta.get("pad_multiple", 1))
+        input_name = session.get_inputs()[0].name
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            return session.run(None, {input_name: batch})[0]
+
+        return cls(run, channels, pad, meta.get("model_name", path.stem))
+
+    @classmethod
+    def _load_torch(cls, path: Path, threads: int | None) -> Deblurrer:
+        try:
+            import torch
+        except ImportError:
+            raise UsageError(f"{path}: a .pt model needs torch (pip install 'qrdeblur[train]'); use an .onnx model") from None
+        from qrdeblur.models.checkpoint import load_generator
+
+        generator = load_generator(path)
+        if threads:
+            torch.set_num_threads(threads)
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return torch.sigmoid(generator(torch.from_numpy(batch))).numpy()
+
+        channels = int(getattr(generator, "in_channels", 0) or _infer_channels(generator))
+        return cls(run, channels, 1, path.stem)
+
+    def deblur_float(self, batch: np.ndarray) -> np.ndarray:
+        """(B, C, H, W) float32 in [0, 1] -> restored batch of the same shape (C converted as needed)."""
+        b, c, h, w = batch.shape
+        x = batch
+        if c != self.channels:
+            x = x.mean(axis=1, keepdims=True) if self.channels == 1 else np.repeat(x, self.channels, axis=1)
+        m = self.pad_multiple
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="edge")
+        y = self._run(np.ascontiguousarray(x, dtype=np.float32))[:, :, :h, :w]
+        if y.shape[1] != c:
+            y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
+        return np.clip(y, 0, 1)
+
+    def deblur(self, image: np.ndarray) -> np.ndarray:
+        """Restore one image: (H, W) or (H, W, 3), uint8/uint16/float; returns uint8 of the same layout."""
+        return self.deblur_batch([image])[0]
+
+    def deblur_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """Restore several images; images of equal shape run as one batch."""
+        out: list[np.ndarray | None] = [None] * len(images)
+        groups: dict[tuple, list[int]] = {}
+        for i, img in enumerate(images):
+            img = np.asarray(img)
+            if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
+                raise UsageError(f"expected an (H, W) or (H, W, 3) image, got shape {img.shape}")
+            groups.setdefault(img.shape, []).append(i)
+        for shape, idx in groups.items():
+            arrs = [_to_float(images[i]) for i in idx]
+            if len(shape) == 3:
+                arrs = [a[..., :3] if a.shape[2] >= 3 else a for a in arrs]
+                batch = np.stack([np.transpose(a, (2, 0, 1)) for a in arrs])
+            else:
+                batch = np.stack(arrs)[:, None]
+            restored = self.deblur_float(batch)
+            for j, i in enumerate(idx):
+                r = np.transpose(restored[j], (1, 2, 0))
+                r = r[..., 0] if len(shape) == 2 else r
+                out[i] = np.clip(np.round(r * 255), 0, 255).astype(np.uint8)
+        return out  # type: ignore[return-value]
+
+
+def _infer_channels(generator) -> int:
+    for p in generator.parameters():
+        if p.ndim == 4:
+            return int(p.shape[1])
+    return 1

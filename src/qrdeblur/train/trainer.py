@@ -1,0 +1,291 @@
+"""The GAN training loop: one step = update G on its weighted terms, then D on real and fake.
+
+Order (BasicSR's): freeze D, update G on pixel + QR + detail + adversarial terms, unfreeze D, update D
+on the sharp images and on ``fake.detach()``. Each term is logged under its own name. The run folder
+gets the resolved config, the command line, ``metrics.csv``, atomic checkpoints (``last.pt``, and
+``best.pt`` by validation decode rate) and the paper's figures (``plots.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shlex
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from qrdeblur.errors import UsageError
+from qrdeblur.train.config import TrainConfig, config_to_dict, save_config
+from qrdeblur.train.data import SynthFolder, SynthStream
+from qrdeblur.train.evaluate import evaluate, make_validation_set
+
+METRIC_COLUMNS = [
+    "step", "elapsed_s", "lr_g", "g_total", "g_l1", "g_binary", "g_edge", "g_detail", "g_adv", "d_loss",
+    "val_qr_mae", "val_psnr", "val_decode_rate",
+]
+
+
+def build_generator(cfg: TrainConfig) -> torch.nn.Module:
+    """The generator named in the config (registry name + args)."""
+    from qrdeblur.models.registry import create_model
+
+    return create_model(cfg.generator.name, **cfg.generator.args)
+
+
+class Losses:
+    """The generator's weighted loss terms and the adversarial objective, built from the config."""
+
+    def __init__(self, cfg: TrainConfig):
+        from qrdeblur.losses.adversarial import AdversarialLoss
+        from qrdeblur.losses.perceptual import DetailLoss
+        from qrdeblur.losses.pixel import L1Loss
+        from qrdeblur.losses.qr import BinaryLoss, EdgeLoss
+
+        lc = cfg.loss
+        self.l1 = L1Loss(lc.l1) if lc.l1 > 0 else None
+        self.binary = BinaryLoss(lc.binary) if lc.binary > 0 else None
+        self.edge = EdgeLoss(lc.edge) if lc.edge > 0 else None
+        self.detail = (
+            DetailLoss(lc.detail.weight, weights=lc.detail.weights, max_images=lc.detail.max_images)
+            if lc.detail.weight > 0
+            else None
+        )
+        adv = lc.adversarial
+        self.adv = AdversarialLoss(adv.kind, adv.weight, gp_weight=adv.gp_weight) if adv.weight > 0 else None
+        self.adv_start = adv.start_step
+        self.clip = adv.clip
+
+    def generator_terms(self, logits, fake, sharp, d_fake) -> dict[str, torch.Tensor]:
+        terms = {}
+        if self.l1:
+            terms["g_l1"] = self.l1(fake, sharp)
+        if self.binary:
+            terms["g_binary"] = self.binary(logits, sharp)
+        if self.edge:
+            terms["g_edge"] = self.edge(fake, sharp)
+        if self.detail:
+            terms["g_detail"] = self.detail(fake, sharp)
+        if d_fake is not None:
+            terms["g_adv"] = self.adv.generator_loss(d_fake)
+        return terms
+
+
+def _atomic_save(obj, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _lr_factor(cfg: TrainConfig, step: int) -> float:
+    o = cfg.optim
+    if o.cosine:
+        t = min(1.0, step / max(1, cfg.steps))
+        return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+    return max(o.min_lr_ratio, o.decay ** (step // max(1, o.decay_every)))
+
+
+def _loader(cfg: TrainConfig, epoch_offset: int, payloads) -> DataLoader:
+    d = cfg.data
+    if d.synth_dir:
+        ds = SynthFolder(d.synth_dir, d.grey)
+        g = torch.Generator().manual_seed(cfg.seed + epoch_offset)
+        return DataLoader(ds, batch_size=d.batch_size, shuffle=True, drop_last=True, num_workers=d.workers,
+                          generator=g, persistent_workers=d.workers > 0)
+    ds = SynthStream(d.preset, cfg.seed, d.size, d.grey, payloads=payloads, epoch_offset=epoch_offset)
+    return DataLoader(ds, batch_size=d.batch_size, num_workers=d.workers, persistent_workers=d.workers > 0)
+
+
+def _batches(loader: DataLoader):
+    while True:  # a folder dataset ends each epoch; the stream never does
+        yield from loader
+
+
+def train(
+    cfg: TrainConfig,
+    out: str | Path,
+    resume: bool = False,
+    progress: Callable[[int, int, dict], None] | None = None,
+) -> dict:
+    """Train per ``cfg`` into run folder ``out``; returns the last validation metrics.
+
+    Refuses to write into a non-empty folder unless ``resume`` (then it continues from ``last.pt``).
+    ``progress(step, total, logs)`` is called after every step (the CLI draws a bar with it).
+    """
+    out = Path(out)
+    ckpt_path = out / "last.pt"
+    if resume:
+        if not ckpt_path.exists():
+            raise UsageError(f"{out}: nothing to resume (no last.pt)")
+    elif out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out}: run folder exists and is not empty; use --resume or another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed % 2**32)
+    torch.set_num_threads(cfg.threads)
+    payloads = None
+    if cfg.data.payloads:
+        from qrdeblur.synth.payloads import read_payload_file
+
+        payloads = read_payload_file(cfg.data.payloads)
+
+    G = build_generator(cfg)
+    losses = Losses(cfg)
+    D = None
+    if losses.adv is not None:
+        from qrdeblur.models.registry import create_model
+
+        D = create_model(cfg.discriminator.name, **cfg.discriminator.args)
+    o = cfg.optim
+    opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2)) if D is not None else None
+
+    step, elapsed_before, best = 0, 0.0, None
+    if resume:
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        G.load_state_dict(ck["model"])
+        opt_g.load_state_dict(ck["optimizer"])
+        if D is not None and ck.get("discriminator"):
+            D.load_state_dict(ck["discriminator"])
+            opt_d.load_state_dict(ck["optimizer_d"])
+        step, elapsed_before, best = ck["step"], ck.get("elapsed_s", 0.0), ck.get("best")
+        torch.set_rng_state(ck["torch_rng"])
+    else:
+        save_config(cfg, out / "config.yaml")
+    with open(out / "command.txt", "a", encoding="utf-8") as fh:
+        fh.write(shlex.join(sys.argv) + "\n")
+
+    val = make_validation_set(cfg.val.preset, cfg.val.count, cfg.val.seed, cfg.data.size, cfg.data.grey, payloads)
+    from qrdeblur.decode import get_decoder
+
+    decoder = get_decoder(cfg.val.decoder)
+    metrics_path = out / "metrics.csv"
+    new_file = not metrics_path.exists()
+    fh = open(metrics_path, "a", newline="", encoding="utf-8")
+    writer = csv.DictWriter(fh, fieldnames=METRIC_COLUMNS)
+    if new_file:
+        writer.writeheader()
+    samples_path = out / "samples.npz"
+    samples = dict(np.load(samples_path)) if (resume and samples_path.exists()) else {}
+    n_samples = min(cfg.val.sample_count, len(val.payloads))
+    samples.setdefault("blurred", val.blurred[:n_samples].numpy())
+    samples.setdefault("sharp", val.sharp[:n_samples].numpy())
+
+    def checkpoint(path: Path, val_metrics: dict | None = None) -> None:
+        _atomic_save(
+            {
+                "model": G.state_dict(),
+                "optimizer": opt_g.state_dict(),
+                "discriminator": D.state_dict() if D is not None else None,
+                "optimizer_d": opt_d.state_dict() if opt_d is not None else None,
+                "model_name": cfg.generator.name,
+                "model_args": cfg.generator.args,
+                "step": step,
+                "elapsed_s": elapsed_before + time.time() - t0,
+                "config": config_to_dict(cfg),
+                "best": best,
+                "val": val_metrics,
+                "torch_rng": torch.get_rng_state(),
+            },
+            path,
+        )
+
+    def validate() -> dict:
+        nonlocal best
+        m = evaluate(G, val, decoder)
+        restored = m.pop("restored")
+        samples[f"step_{step:07d}"] = restored[:n_samples].numpy()
+        np.savez_compressed(samples_path, **samples)
+        writer.writerow({"step": step, "elapsed_s": round(elapsed_before + time.time() - t0, 1),
+                         "val_qr_mae": round(m["qr_mae"], 4), "val_psnr": round(m["psnr"], 3),
+                         "val_decode_rate": round(m["decode_rate"], 4)})
+        fh.flush()
+        score = (m["decode_rate"], -m["qr_mae"])
+        if best is None or score > tuple(best):
+            best = list(score)
+            checkpoint(out / "best.pt", m)
+        return m
+
+    t0 = time.time()
+    loader = _loader(cfg, epoch_offset=step, payloads=payloads)
+    batches = _batches(loader)
+    running: dict[str, list[float]] = defaultdict(list)
+    last_val: dict = {}
+    deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else None
+    if step == 0:
+        last_val = validate()
+    G.train()
+    while step < cfg.steps:
+        blurred, sharp = next(batches)
+        factor = _lr_factor(cfg, step)
+        for group in opt_g.param_groups:
+            group["lr"] = o.lr_g * factor
+        if opt_d is not None:
+            for group in opt_d.param_groups:
+                group["lr"] = o.lr_d * factor
+        adv_on = D is not None and step >= losses.adv_start
+
+        # 1. generator update, discriminator frozen
+        logits = G(blurred)
+        fake = torch.sigmoid(logits)
+        d_fake = None
+        if adv_on:
+            D.requires_grad_(False)
+            d_fake = D(fake)
+        terms = losses.generator_terms(logits, fake, sharp, d_fake)
+        g_total = sum(terms.values())
+        opt_g.zero_grad(set_to_none=True)
+        g_total.backward()
+        if o.grad_clip:
+            torch.nn.utils.clip_grad_norm_(G.parameters(), o.grad_clip)
+        opt_g.step()
+
+        # 2. discriminator update on real and detached fake
+        if adv_on:
+            D.requires_grad_(True)
+            fake_d = fake.detach()
+            d_loss = losses.adv.discriminator_loss(D(sharp), D(fake_d))
+            if losses.adv.kind == "wgan-gp":
+                d_loss = d_loss + losses.adv.gradient_penalty(D, sharp, fake_d)
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            if losses.clip:
+                with torch.no_grad():
+                    for p in D.parameters():
+                        p.clamp_(-losses.clip, losses.clip)
+            running["d_loss"].append(float(d_loss))
+
+        step += 1
+        running["g_total"].append(float(g_total))
+        for k, v in terms.items():
+            running[k].append(float(v))
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            row = {k: round(float(np.mean(v)), 6) for k, v in running.items()}
+            row.update(step=step, elapsed_s=round(elapsed_before + time.time() - t0, 1), lr_g=o.lr_g * factor)
+            writer.writerow(row)
+            fh.flush()
+            running.clear()
+        if step % cfg.val.every == 0 or step == cfg.steps:
+            last_val = validate()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            checkpoint(ckpt_path, last_val)
+        if progress:
+            progress(step, cfg.steps, {"g": float(g_total), **{k: v for k, v in last_val.items()}})
+        if deadline and time.time() > deadline:
+            break
+    if step % cfg.val.every:
+        last_val = validate()
+    checkpoint(ckpt_path, last_val)
+    fh.close()
+    from qrdeblur.train.plots import plot_run
+
+    plot_run(out)
+    return {"step": step, **last_val}
