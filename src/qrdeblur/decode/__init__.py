@@ -2,8 +2,8 @@
 
 from qrdeblur.decode.decoders import (
     DECODERS,
-    DecodeResult,
     Decoder,
+    DecodeResult,
     get_decoder,
     upscale_for_decoding,
 )

@@ -22,7 +22,13 @@ _INTERPOLATIONS = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cu
 
 @dataclass
 class DecodeResult:
-    """One decoded code: text, raw payload bytes and the four corners (x, y) in the input image."""
+    """One decoded code: text, raw payload bytes and the four corners (x, y) in the input image.
+
+    ``raw`` is the exact payload with zxing-cpp. ZBar and OpenCV only hand back text (they read a
+    non-UTF-8 byte payload as ISO-8859-1), so their ``raw`` is that text in UTF-8, not the payload.
+    Corner order follows the decoder: zxing-cpp and OpenCV start at the code's top-left finder and go
+    clockwise; ZBar goes the other way round and does not start at a fixed finder.
+    """
 
     text: str
     raw: bytes
@@ -56,14 +62,15 @@ def upscale_for_decoding(
     image: np.ndarray, min_side: int = DEFAULT_MIN_SIDE, interpolation: str = "cubic"
 ) -> tuple[np.ndarray, float]:
     """Upscale so the short side is at least ``min_side`` (integer factor); returns (image, factor)."""
+    try:
+        interp = _INTERPOLATIONS[interpolation]
+    except KeyError:
+        choices = ", ".join(_INTERPOLATIONS)
+        raise UsageError(f"unknown interpolation {interpolation!r}; choose one of {choices}") from None
     short = min(image.shape[:2])
     factor = int(np.ceil(min_side / short)) if short < min_side else 1
     if factor <= 1:
         return image, 1.0
-    try:
-        interp = _INTERPOLATIONS[interpolation]
-    except KeyError:
-        raise UsageError(f"unknown interpolation {interpolation!r}; choose one of {', '.join(_INTERPOLATIONS)}") from None
     big = cv2.resize(image, None, fx=factor, fy=factor, interpolation=interp)
     return big, float(factor)
 
@@ -90,6 +97,11 @@ class Decoder:
         raise NotImplementedError
 
 
+def _zxing_corners(position) -> list[list[float]]:
+    p = position
+    return [[float(q.x), float(q.y)] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+
+
 class ZxingDecoder(Decoder):
     """zxing-cpp: fast and strong; QR codes only, rotations and inverted codes tried."""
 
@@ -106,9 +118,7 @@ class ZxingDecoder(Decoder):
         zx = self._zx
         out = []
         for bc in zx.read_barcodes(grey, formats=zx.BarcodeFormat.QRCode, binarizer=self._binarizer):
-            p = bc.position
-            corners = [[float(q.x), float(q.y)] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
-            out.append(DecodeResult(bc.text, bytes(bc.bytes), corners))
+            out.append(DecodeResult(bc.text, bytes(bc.bytes), _zxing_corners(bc.position)))
         return out
 
     def detect_failed(self, grey: np.ndarray) -> list[list[list[float]]]:
@@ -118,8 +128,7 @@ class ZxingDecoder(Decoder):
         for bc in zx.read_barcodes(grey, formats=zx.BarcodeFormat.QRCode, return_errors=True):
             if bc.valid:
                 continue
-            p = bc.position
-            boxes.append([[float(q.x), float(q.y)] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
+            boxes.append(_zxing_corners(bc.position))
         return boxes
 
 

@@ -48,7 +48,8 @@ def poisson_gaussian_noise(
     image = _check(image)
     shot = rng.poisson(np.clip(image, 0, 1) * photons).astype(np.float32) / photons
     noisy = shot + rng.normal(0.0, read_std, size=image.shape).astype(np.float32)
-    return np.clip(noisy, 0, 1), {"noise": "poisson-gaussian", "photons": float(photons), "read_std": float(read_std)}
+    params = {"noise": "poisson-gaussian", "photons": float(photons), "read_std": float(read_std)}
+    return np.clip(noisy, 0, 1), params
 
 
 def wear(image: np.ndarray, rng: np.random.Generator, amount: float = 1.0) -> tuple[np.ndarray, dict]:
@@ -95,7 +96,10 @@ def wear(image: np.ndarray, rng: np.random.Generator, amount: float = 1.0) -> tu
 
 
 def lighting(
-    image: np.ndarray, rng: np.random.Generator, contrast: tuple[float, float] = (0.4, 1.0), gradient: float = 0.4
+    image: np.ndarray,
+    rng: np.random.Generator,
+    contrast: tuple[float, float] = (0.4, 1.0),
+    gradient: float = 0.4,
 ) -> tuple[np.ndarray, dict]:
     """Reduced contrast, offset and a linear illumination gradient of random direction."""
     image = _check(image)
@@ -111,7 +115,9 @@ def lighting(
     return np.clip(out, 0, 1), {"contrast": c, "offset": offset, "gradient": g, "gradient_angle": angle}
 
 
-def jpeg(image: np.ndarray, rng: np.random.Generator, quality: tuple[int, int] = (30, 95)) -> tuple[np.ndarray, dict]:
+def jpeg(
+    image: np.ndarray, rng: np.random.Generator, quality: tuple[int, int] = (30, 95)
+) -> tuple[np.ndarray, dict]:
     """JPEG compression at a random quality (round trip through OpenCV's encoder)."""
     image = _check(image)
     q = int(rng.integers(quality[0], quality[1] + 1))

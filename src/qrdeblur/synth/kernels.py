@@ -184,7 +184,8 @@ def trajectory(
     k = np.zeros((canvas, canvas))
     x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
     fx, fy = xs - x0, ys - y0
-    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+    splats = ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy))
+    for dx, dy, w in splats:
         cx, cy = x0 + dx, y0 + dy
         ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
         np.add.at(k, (cy[ok], cx[ok]), w[ok])

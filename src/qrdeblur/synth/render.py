@@ -40,9 +40,9 @@ def make_symbol(spec: QRSpec) -> segno.QRCode:
             spec.payload, version=spec.version, error=ecc.lower(), mask=spec.mask, boost_error=False
         )
     except segno.DataOverflowError as exc:
+        where = f"QR version {spec.version}" if spec.version is not None else "any QR version (1-40)"
         raise UsageError(
-            f"payload of {len(spec.payload)} characters does not fit QR version {spec.version} "
-            f"at ECC level {ecc}: {exc}"
+            f"payload of {len(spec.payload)} characters does not fit {where} at ECC level {ecc}: {exc}"
         ) from None
 
 

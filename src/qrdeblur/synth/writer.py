@@ -50,8 +50,11 @@ def write_pairs(
     if payloads:
         from qrdeblur.synth.render import QRSpec, make_symbol
 
-        for p in payloads:
-            make_symbol(QRSpec(p, None, "M"))
+        for i, p in enumerate(payloads, 1):
+            try:
+                make_symbol(QRSpec(p, None, "M"))
+            except UsageError as exc:
+                raise UsageError(f"{payload_file}: payload {i}: {exc}") from None
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not force:

@@ -130,6 +130,7 @@ def train(
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed % 2**32)
     torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(True)  # denormal activations can slow CPU convolutions several-fold
     payloads = None
     if cfg.data.payloads:
         from qrdeblur.synth.payloads import read_payload_file
@@ -261,12 +262,12 @@ def train(
                 with torch.no_grad():
                     for p in D.parameters():
                         p.clamp_(-losses.clip, losses.clip)
-            running["d_loss"].append(float(d_loss))
+            running["d_loss"].append(float(d_loss.detach()))
 
         step += 1
-        running["g_total"].append(float(g_total))
+        running["g_total"].append(float(g_total.detach()))
         for k, v in terms.items():
-            running[k].append(float(v))
+            running[k].append(float(v.detach()))
         if step % cfg.log_every == 0 or step == cfg.steps:
             row = {k: round(float(np.mean(v)), 6) for k, v in running.items()}
             row.update(step=step, elapsed_s=round(elapsed_before + time.time() - t0, 1), lr_g=o.lr_g * factor)
@@ -278,7 +279,7 @@ def train(
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             checkpoint(ckpt_path, last_val)
         if progress:
-            progress(step, cfg.steps, {"g": float(g_total), **{k: v for k, v in last_val.items()}})
+            progress(step, cfg.steps, {"g": float(g_total.detach()), **last_val})
         if deadline and time.time() > deadline:
             break
     if step % cfg.val.every:

@@ -1,0 +1,1 @@
+"""Benchmarks: fixed suites, a method registry, the runner and its report."""
