@@ -51,7 +51,9 @@ class PerImageMethod:
 
 def _psf(item: BenchItem, method: str) -> np.ndarray:
     if item.psf is None:
-        raise UsageError(f"method {method!r} needs the true PSF, but suite item of cell {item.cell!r} has none")
+        raise UsageError(
+            f"method {method!r} needs the true PSF, but suite item of cell {item.cell!r} has none"
+        )
     return item.psf
 
 
@@ -102,7 +104,9 @@ def _wiener_unsup(arg: str | None) -> BenchMethod:
     from qrdeblur.restore.classical import unsupervised_wiener
 
     _no_arg("wiener-unsup", arg)
-    return PerImageMethod("wiener-unsup", lambda grey, item: unsupervised_wiener(grey, _psf(item, "wiener-unsup")))
+    return PerImageMethod(
+        "wiener-unsup", lambda grey, item: unsupervised_wiener(grey, _psf(item, "wiener-unsup"))
+    )
 
 
 MethodFactory = Callable[[str | None], BenchMethod]

@@ -39,7 +39,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import cv2
 import numpy as np
@@ -490,7 +490,6 @@ def photo_suite(count: int = PHOTO_COUNT, seed: int = PHOTO_SEED) -> list[PhotoI
 
 
 def _read_zxing(image: np.ndarray) -> set[str]:
-    from qrdeblur.decode import get_decoder
 
     return {r.text for r in _decoder("zxing-cpp").decode(image)}
 
@@ -505,7 +504,7 @@ def _read_scan(image: np.ndarray) -> set[str]:
     return {c.text for c in scan(image)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _decoder(name: str):
     from qrdeblur.decode import get_decoder
 

@@ -21,7 +21,10 @@ def summary_decoder(result: BenchResult) -> str:
 
 
 def summary(result: BenchResult) -> dict:
-    """``{"suite", "decoder", "methods": {name: {"decode_rate": mean over cells, "ms_per_image": median}}}``."""
+    """The summary.json content for the decoder of :func:`summary_decoder`.
+
+    ``{"suite", "decoder", "methods": {name: {"decode_rate": mean over cells, "ms_per_image": median}}}``.
+    """
     decoder = summary_decoder(result)
     methods = {}
     for m in result.methods:
@@ -51,7 +54,9 @@ def write_csv(result: BenchResult, path: Path) -> None:
             w = csv.writer(f)
             w.writerow(COLUMNS)
             for r in result.rows:
-                w.writerow([r.method, r.decoder, r.cell, r.n, r.decoded, f"{r.rate:.4f}", f"{r.ms_per_image:.3f}"])
+                w.writerow(
+                    [r.method, r.decoder, r.cell, r.n, r.decoded, f"{r.rate:.4f}", f"{r.ms_per_image:.3f}"]
+                )
 
     _write_atomic(Path(path), write)
 
@@ -73,15 +78,27 @@ def plot_heatmap(result: BenchResult, path: Path) -> None:
     fig_h = (0.45 * len(result.methods) + 1.2) * n_dec
     fig, axes = plt.subplots(n_dec, 1, figsize=(fig_w, fig_h), squeeze=False)
     for ax, decoder in zip(axes[:, 0], result.decoders, strict=True):
-        grid = np.array(
-            [[result.row(m, decoder, c).rate for c in result.cells] + [result.mean_rate(m, decoder)]
-             for m in result.methods]
-        ) * 100
+        grid = (
+            np.array(
+                [
+                    [result.row(m, decoder, c).rate for c in result.cells] + [result.mean_rate(m, decoder)]
+                    for m in result.methods
+                ]
+            )
+            * 100
+        )
         ax.imshow(grid, vmin=0, vmax=100, cmap="viridis", aspect="auto")
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
-                ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                        color="black" if grid[i, j] > 60 else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if grid[i, j] > 60 else "white",
+                )
         ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(result.methods)), result.methods, fontsize=8)
         ax.set_title(f"{result.suite}: decode rate % ({decoder})", fontsize=9)
@@ -124,7 +141,10 @@ def format_table(result: BenchResult) -> str:
         for d in result.decoders:
             rows = [result.row(m, d, c) for c in result.cells]
             table.add_row(
-                m, d, *(f"{r.rate * 100:.0f}" for r in rows), f"{result.mean_rate(m, d) * 100:.1f}",
+                m,
+                d,
+                *(f"{r.rate * 100:.0f}" for r in rows),
+                f"{result.mean_rate(m, d) * 100:.1f}",
                 f"{np.median([r.ms_per_image for r in rows]):.2f}",
             )
     buf = io.StringIO()

@@ -127,8 +127,12 @@ def run_bench(
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         task = bar.add_task("bench", total=len(method_objs) * len(by_cell))
         bar.start()
@@ -151,7 +155,9 @@ def run_bench(
                     )
                     n = len(cell_items)
                     result.rows.append(
-                        BenchRow(method.name, decoder.name, cell, n, decoded, round(decoded / n, 4), round(ms, 3))
+                        BenchRow(
+                            method.name, decoder.name, cell, n, decoded, round(decoded / n, 4), round(ms, 3)
+                        )
                     )
                 if bar is not None:
                     bar.advance(task)

@@ -81,6 +81,9 @@ class Decoder:
     name = "base"
 
     def __init__(self, min_side: int = DEFAULT_MIN_SIDE, interpolation: str = "cubic"):
+        if interpolation not in _INTERPOLATIONS:
+            choices = ", ".join(_INTERPOLATIONS)
+            raise UsageError(f"unknown interpolation {interpolation!r}; choose one of {choices}")
         self.min_side = min_side
         self.interpolation = interpolation
 

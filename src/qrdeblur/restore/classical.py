@@ -187,7 +187,9 @@ def sharpen(
     """
     image = _check_image(image)
     if radius <= 0 or amount < 0 or not 0 < block <= 1:
-        raise UsageError(f"sharpen needs radius > 0, amount >= 0, 0 < block <= 1; got {radius}, {amount}, {block}")
+        raise UsageError(
+            f"sharpen needs radius > 0, amount >= 0, 0 < block <= 1; got {radius}, {amount}, {block}"
+        )
     sharp = filters.unsharp_mask(image, radius=radius, amount=amount, preserve_range=True)
     sharp = np.clip(sharp, 0.0, 1.0)
     side = max(3, int(round(block * min(image.shape))) | 1)

@@ -111,8 +111,8 @@ def lighting(
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     ramp = ((xx / max(w - 1, 1) - 0.5) * np.cos(angle) + (yy / max(h - 1, 1) - 0.5) * np.sin(angle)) * g
     gain = (1 + ramp) if image.ndim == 2 else (1 + ramp)[..., None]
-    out = (image * c + offset) * gain
-    return np.clip(out, 0, 1), {"contrast": c, "offset": offset, "gradient": g, "gradient_angle": angle}
+    out = (image * c + offset) * gain  # np.cos gives a float64 scalar, which (NEP 50) promotes: cast back
+    return np.clip(out, 0, 1).astype(np.float32), {"contrast": c, "offset": offset, "gradient": g, "gradient_angle": angle}
 
 
 def jpeg(
@@ -158,9 +158,10 @@ def warp(image: np.ndarray, matrix: np.ndarray, fill: float = 1.0) -> np.ndarray
     image = _check(image)
     h, w = image.shape[:2]
     border = fill if image.ndim == 2 else (fill,) * image.shape[2]
-    return cv2.warpPerspective(
+    out = cv2.warpPerspective(
         image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
     )
+    return np.clip(out, 0, 1)  # bilinear weights round to just outside [0, 1]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -79,7 +79,9 @@ def render_matrix(
     # upsample crisply to a multiple of the target, then area-average down: exact pixel coverage
     factor = max(1, int(np.ceil(size_px * 8 / n)))
     big = np.kron(img, np.ones((factor, factor), dtype=np.float32))
-    return cv2.resize(big, (size_px, size_px), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(big, (size_px, size_px), interpolation=cv2.INTER_AREA)
+    # area averaging rounds to just outside the levels (1.0000001): keep the image in range
+    return np.clip(small, min(dark, light), max(dark, light))
 
 
 def render_code(

@@ -1,0 +1,62 @@
+"""Bench methods that run a generator: ``model[:PATH]`` (ours, ONNX) and ``paper-g[:PATH]`` (the paper's).
+
+- ``model``: the shipped generator through onnxruntime (what ``scan`` uses); ``model:PATH`` any
+  ``.onnx`` or training checkpoint ``.pt``.
+- ``paper-g``: the paper's full-width generator through torch. Without PATH it is the untrained
+  architecture at the paper's initialisation: right for the ``speed`` suite (cost does not depend on
+  the weights), meaningless for decode rates; ``paper-g:PATH`` loads a trained checkpoint.
+
+Both restore a whole batch at once (the runner times the batch), as a network is used in practice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qrdeblur.bench.suites import BenchItem
+from qrdeblur.decode.decoders import as_uint8_grey
+
+
+class ModelMethod:
+    """Restore with a :class:`qrdeblur.restore.deblurrer.Deblurrer` (grey uint8 out)."""
+
+    def __init__(self, path: str | None, name: str = "model"):
+        from qrdeblur.restore.deblurrer import Deblurrer
+
+        self.name = name if path is None else f"{name}:{path}"
+        self.deblurrer = Deblurrer.load(path)
+
+    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+        return self.deblurrer.deblur_batch([as_uint8_grey(it.blurred) for it in items])
+
+
+class PaperGeneratorMethod:
+    """Restore with the paper's generator in torch (RGB in, grey uint8 out for the decoders)."""
+
+    def __init__(self, path: str | None):
+        import torch
+
+        from qrdeblur.models.checkpoint import load_generator
+        from qrdeblur.models.paper import PaperGenerator
+
+        self.name = "paper-g" if path is None else f"paper-g:{path}"
+        self.torch = torch
+        if path is None:
+            torch.manual_seed(0)
+            self.generator = PaperGenerator().eval()
+        else:
+            self.generator = load_generator(path)
+        self.channels = next(p.shape[1] for p in self.generator.parameters() if p.ndim == 4)
+
+    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+        torch = self.torch
+        grey = np.stack([as_uint8_grey(it.blurred) for it in items]).astype(np.float32) / 255.0
+        x = torch.from_numpy(grey)[:, None].repeat(1, self.channels, 1, 1)
+        outs = []
+        with torch.no_grad():
+            for i in range(0, len(x), 16):
+                outs.append(torch.sigmoid(self.generator(x[i : i + 16])).mean(dim=1))
+        y = torch.cat(outs).numpy()
+        return list(np.clip(np.round(y * 255), 0, 255).astype(np.uint8))

@@ -1,0 +1,80 @@
+"""Scan photos for QR codes: plain decoding first, then locate, rectify, deblur and decode the rest.
+
+``scan(image)`` returns every code it read, each once, with the method that read it (see
+:mod:`qrdeblur.scan.cascade`). Torch-free: the generator runs through onnxruntime.
+
+Example:
+    >>> from qrdeblur.scan import scan
+    >>> [(c.text, c.method) for c in scan("parcel.jpg")]          # doctest: +SKIP
+    [('https://example.com/p/123', 'raw'), ('LOT 42-7781', 'deblur')]
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qrdeblur.scan.cascade import Cascade, CascadeConfig, Code, to_grey
+
+__all__ = ["Cascade", "CascadeConfig", "Code", "load_deblurrer", "scan"]
+
+DEFAULT_BUDGET_MS = 800.0
+_DEBLURRERS: dict = {}
+
+
+def load_deblurrer(model: str | Path | None = None):
+    """The generator for ``model`` (a path; None = the shipped model), loaded once and cached.
+
+    Returns None when ``model`` is None and no shipped model is installed (the cascade then skips
+    the learned restoration); an explicit path that cannot be loaded raises UsageError.
+    """
+    from qrdeblur.restore.deblurrer import Deblurrer, shipped_model_path
+
+    key = str(Path(model).resolve()) if model is not None else None
+    if key not in _DEBLURRERS:
+        if model is None and not shipped_model_path().exists():
+            return None
+        _DEBLURRERS[key] = Deblurrer.load(model)
+    return _DEBLURRERS[key]
+
+
+def scan(
+    image,
+    model: str | Path | None = None,
+    budget_ms: float = DEFAULT_BUDGET_MS,
+    deblurrer=None,
+    config: CascadeConfig | None = None,
+) -> list[Code]:
+    """Decode every QR code in an image, deblurring the ones plain decoding misses.
+
+    Args:
+        image: a path (PNG, JPEG, WebP, BMP, TIFF; EXIF orientation applied) or an array (H, W),
+            (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16.
+        model: generator to deblur with (.onnx path); None = the shipped model.
+        budget_ms: time budget for the whole cascade; raw decoding always completes, later steps
+            start only while time is left.
+        deblurrer: an already loaded :class:`~qrdeblur.restore.deblurrer.Deblurrer` (overrides ``model``).
+        config: cascade knobs (:class:`CascadeConfig`).
+
+    Returns:
+        :class:`Code` list: text, corners (input pixel coordinates), method, decoder.
+
+    Raises:
+        ImageReadError: ``image`` is a path that cannot be read.
+        UsageError: an array of unsupported shape or dtype, a negative budget, an unloadable model.
+    """
+    from qrdeblur.errors import UsageError
+
+    t0 = time.perf_counter()
+    if not np.isfinite(budget_ms) or budget_ms < 0:
+        raise UsageError(f"time budget must be a number of milliseconds >= 0, got {budget_ms}")
+    if isinstance(image, (str, Path)):
+        from qrdeblur.scan.imageio import read_image
+
+        image = read_image(image)
+    grey = to_grey(image)
+    if deblurrer is None:
+        deblurrer = load_deblurrer(model)
+    return Cascade(deblurrer, config).run(grey, budget_ms, t0)

@@ -1,0 +1,189 @@
+"""Find regions of a photo that may hold a QR code the plain decoder could not read, cheapest first.
+
+Three sources, in the order the cascade tries them:
+
+1. ``zxing``: codes zxing-cpp located (finder patterns found) but could not decode; their corners
+   are the symbol's own. Free: the same call that decodes the whole image returns them.
+2. ``opencv``: ``cv2.QRCodeDetectorAruco.detectMulti`` quadrilaterals (detect only, no decode).
+3. ``texture``: high local contrast regions. A code, however blurred, is a square patch of
+   strong, fine, two-dimensional contrast; the local standard deviation (relative to the local
+   brightness, so shadows and dark labels count alike) is thresholded at several levels (a code
+   blurred to low contrast appears only at the low levels, where sharp text around it merges into
+   big blobs; at high levels it is the other way round), components that are square-ish and filled
+   become rotated boxes, and elongated ones (a code touching a barcode or a text block) are cut into
+   overlapping square windows. Ranked by mean contrast x fill x squareness, near-duplicates removed.
+
+Measured on the first 90 scenes of the ``photo`` suite, over the 86 codes zxing-cpp could not read
+(8 mild, 31 moderate, 47 severe): the zxing-cpp detections cover 8 of them, OpenCV's detector 5,
+the texture regions 79 (92 %), with a median of 18 texture candidates per image, a third of the
+missed codes being the top-ranked candidate and 62 % within the first three; 50 ms for a 2000 px
+photo. Blurred finder patterns lose their 1:1:3:1:1 structure long before the code stops being
+restorable, which is why the detector-based sources find so few; they come first anyway because
+their corners are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Long side (px) of the image the texture analysis works on.
+TEXTURE_WORK_SIDE = 900
+#: Window of the local standard deviation, in working pixels.
+TEXTURE_WINDOW = 9
+#: Thresholds as fractions of the 99.5th percentile of the contrast map, high to low.
+TEXTURE_LEVELS = (0.7, 0.5, 0.35, 0.22, 0.14)
+#: Smallest candidate side in working pixels (a 2 px-module version-1 code is 42 px in a 2000 px photo).
+TEXTURE_MIN_SIDE = 12
+
+
+@dataclass
+class Candidate:
+    """A region that may hold a code.
+
+    Attributes:
+        quad: 4 (x, y) corners in input-image pixels; for ``zxing``/``opencv`` the symbol's corners in
+            its own order (top-left first), for ``texture`` the outline of the contrast blob (which
+            includes the blur halo), clockwise from the top-left-most corner.
+        source: ``zxing``, ``opencv`` or ``texture``.
+        score: ranking score within the source (higher first).
+        exact: True when ``quad`` is the symbol outline (detector sources).
+    """
+
+    quad: np.ndarray
+    source: str
+    score: float = 0.0
+    exact: bool = False
+
+
+def zxing_candidates(failed_quads) -> list[Candidate]:
+    """Candidates from zxing-cpp's located-but-undecoded codes (see ZxingDecoder.detect_failed)."""
+    return [Candidate(np.asarray(q, dtype=np.float64).reshape(4, 2), "zxing", 1.0, True) for q in failed_quads]
+
+
+_OPENCV_DETECTOR = None
+
+
+def opencv_candidates(grey: np.ndarray) -> list[Candidate]:
+    """Quadrilaterals from OpenCV's ``QRCodeDetectorAruco.detectMulti`` (no decoding)."""
+    global _OPENCV_DETECTOR
+    if _OPENCV_DETECTOR is None:
+        _OPENCV_DETECTOR = cv2.QRCodeDetectorAruco()
+    try:
+        ok, points = _OPENCV_DETECTOR.detectMulti(grey)
+    except cv2.error:
+        return []
+    if not ok or points is None:
+        return []
+    out = []
+    for p in np.asarray(points, dtype=np.float64).reshape(-1, 4, 2):
+        if cv2.contourArea(p.astype(np.float32)) > 64:
+            out.append(Candidate(p, "opencv", 0.9, True))
+    return out
+
+
+def contrast_map(grey: np.ndarray, work_side: int = TEXTURE_WORK_SIDE,
+                 window: int = TEXTURE_WINDOW) -> tuple[np.ndarray, float]:
+    """Relative local contrast of a downscaled copy of ``grey``; returns (map, scale).
+
+    Local standard deviation over ``window`` divided by the local mean brightness (plus an offset so
+    near-black areas do not explode), smoothed so a code's interior fills in between module edges.
+    """
+    h, w = grey.shape[:2]
+    s = min(1.0, work_side / max(h, w))
+    g = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else grey
+    f = g.astype(np.float32) * (1.0 / 255.0)
+    mean = cv2.blur(f, (window, window))
+    sq = cv2.blur(f * f, (window, window))
+    std = np.sqrt(np.maximum(sq - mean * mean, 0))
+    rel = std / (cv2.blur(f, (3 * window, 3 * window)) + 0.15)
+    return cv2.GaussianBlur(rel, (0, 0), 2.0), s
+
+
+def _box_iou(a, b) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / max(union, 1e-9)
+
+
+def _outline(contour: np.ndarray, rect) -> np.ndarray:
+    """A 4-corner outline of a blob: its hull simplified to a quadrilateral when it is one (keeps
+    perspective), else the minimum-area rotated box."""
+    from qrdeblur.scan.rectify import order_quad
+
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    approx = cv2.approxPolyDP(hull, 0.04 * peri, True).reshape(-1, 2)
+    if len(approx) == 4 and cv2.isContourConvex(approx.astype(np.int32)):
+        if cv2.contourArea(approx.astype(np.float32)) >= 0.85 * cv2.contourArea(hull):
+            return order_quad(approx)
+    return order_quad(cv2.boxPoints(rect))
+
+
+def texture_candidates(grey: np.ndarray, max_candidates: int = 40) -> list[Candidate]:
+    """Square-ish, filled regions of high local contrast (see the module docstring), best first."""
+    rel, s = contrast_map(grey)
+    height, width = rel.shape
+    top = float(np.percentile(rel, 99.5))
+    found: list[tuple[float, np.ndarray, tuple]] = []
+    for level in TEXTURE_LEVELS:
+        mask = (rel > max(0.03, top * level)).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for i in range(1, n):
+            x, y, bw, bh, area = (int(v) for v in stats[i])
+            if area < TEXTURE_MIN_SIDE**2 + 52 or max(bw, bh) > 0.95 * max(height, width):
+                continue
+            blob = (labels[y:y + bh, x:x + bw] == i).astype(np.uint8)
+            contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            contour = max(contours, key=cv2.contourArea) + np.array([x, y], dtype=np.int32)
+            rect = cv2.minAreaRect(contour)
+            (cx, cy), (rw, rh), angle = rect
+            if min(rw, rh) < TEXTURE_MIN_SIDE:
+                continue
+            aspect = max(rw, rh) / max(1.0, min(rw, rh))
+            fill = area / max(1.0, rw * rh)
+            if fill < 0.5 or aspect > 5:
+                continue
+            score = float(rel[y:y + bh, x:x + bw][blob > 0].mean()) * fill / (1 + max(0.0, aspect - 1.3))
+            if aspect <= 1.6:
+                quads = [_outline(contour, rect)]
+            else:
+                # a code touching a barcode or text: overlapping square windows along the long side
+                from qrdeblur.scan.rectify import order_quad
+
+                long_side, short = max(rw, rh), min(rw, rh)
+                k = int(np.ceil((long_side - short) / (short / 2))) + 1
+                theta = np.deg2rad(angle if rw >= rh else angle + 90)
+                d = np.array([np.cos(theta), np.sin(theta)])
+                quads = [order_quad(cv2.boxPoints(((cx + d[0] * t, cy + d[1] * t), (short, short), angle)))
+                         for t in np.linspace(-(long_side - short) / 2, (long_side - short) / 2, k)]
+                score *= 0.7
+            for q in quads:
+                found.append((score, q / s, (*q.min(axis=0), *q.max(axis=0))))
+    found.sort(key=lambda t: -t[0])
+    kept: list[tuple[float, np.ndarray, tuple]] = []
+    for item in found:
+        if any(_box_iou(item[2], k[2]) > 0.5 for k in kept):
+            continue
+        kept.append(item)
+        if len(kept) >= max_candidates:
+            break
+    return [Candidate(q, "texture", sc, False) for sc, q, _ in kept]
+
+
+def quad_contains(quad, point, grow: float = 0.0) -> bool:
+    """True when ``point`` lies in ``quad`` scaled by (1 + grow) about its centre."""
+    q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
+    c = q.mean(axis=0)
+    q = c + (q - c) * (1 + grow)
+    return cv2.pointPolygonTest(q.astype(np.float32).reshape(-1, 1, 2), (float(point[0]), float(point[1])), False) >= 0
+
+
+def covered(candidate: Candidate, quads, grow: float = 0.15) -> bool:
+    """True when the candidate's centre lies inside one of ``quads`` (codes already decoded)."""
+    centre = np.asarray(candidate.quad).reshape(4, 2).mean(axis=0)
+    return any(quad_contains(q, centre, grow) for q in quads)

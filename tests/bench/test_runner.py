@@ -1,0 +1,183 @@
+"""Bench runner, method registry and report on tiny suites, judged by real decoders."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from qrdeblur.bench import methods as methods_mod
+from qrdeblur.bench import runner
+from qrdeblur.bench.methods import METHODS, PerImageMethod, get_method, register_method
+from qrdeblur.bench.report import format_table, summary
+from qrdeblur.bench.runner import COLUMNS, run_bench
+from qrdeblur.bench.suites import BenchItem, paper80
+from qrdeblur.errors import UsageError
+from qrdeblur.synth import degrade, kernels
+from qrdeblur.synth.render import QRSpec, render_code
+
+
+def _item(payload: str, cell: str, psf: np.ndarray | None) -> BenchItem:
+    sharp = render_code(QRSpec(payload, version=2, ecc="M", mask=0), size_px=80)
+    blurred = sharp if psf is None else degrade.convolve(sharp, psf)
+    rgb = np.repeat(degrade.to_uint8(blurred)[..., None], 3, axis=2)
+    return BenchItem(
+        blurred=rgb,
+        sharp=degrade.to_uint8(sharp),
+        payloads=[payload],
+        cell=cell,
+        psf=kernels.identity() if psf is None else psf,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_items():
+    """Cell 'sharp': unblurred codes (raw decodes all); cell 'blur': motion 6 px + sigma 1 (raw fails)."""
+    psf = kernels.compose(kernels.motion(6, 30), kernels.gaussian(1))
+    return [_item(f"CODE {i}", "sharp", None) for i in range(2)] + [
+        _item(f"BLUR {i}", "blur", psf) for i in range(2)
+    ]
+
+
+@pytest.mark.zbar_available
+def test_run_bench_writes_the_contract_files(tmp_path, tiny_items):
+    out = tmp_path / "run"
+    result = run_bench(
+        "tiny", ["raw", "wiener-oracle"], ["zxing-cpp", "zbar"], out, progress=False, items=tiny_items
+    )
+
+    with open(out / "results.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert tuple(rows[0]) == COLUMNS == ("method", "decoder", "cell", "n", "decoded", "rate", "ms_per_image")
+    body = rows[1:]
+    assert len(body) == 2 * 2 * 2
+    assert {(r[0], r[1], r[2]) for r in body} == {
+        (m, d, c) for m in ("raw", "wiener-oracle") for d in ("zxing-cpp", "zbar") for c in ("sharp", "blur")
+    }
+    for r in body:
+        n, decoded, rate = int(r[3]), int(r[4]), float(r[5])
+        assert n == 2 and 0 <= decoded <= n and rate == pytest.approx(decoded / n) and float(r[6]) >= 0
+
+    # the real decoder decides: sharp codes read raw, blurred ones need the oracle
+    assert result.row("raw", "zxing-cpp", "sharp").decoded == 2
+    assert result.row("raw", "zxing-cpp", "blur").decoded == 0
+    assert result.row("wiener-oracle", "zxing-cpp", "blur").decoded == 2
+
+    data = json.loads((out / "summary.json").read_text())
+    assert data["suite"] == "tiny"
+    assert set(data["methods"]) == {"raw", "wiener-oracle"}
+    for entry in data["methods"].values():
+        assert set(entry) == {"decode_rate", "ms_per_image"}
+    assert data["methods"]["raw"]["decode_rate"] == pytest.approx(0.5)
+    assert data["methods"]["wiener-oracle"]["decode_rate"] == pytest.approx(1.0)
+    assert (out / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.zbar_available
+def test_summary_falls_back_to_the_first_decoder(tiny_items):
+    result = run_bench("tiny", ["raw"], ["zbar"], None, progress=False, items=tiny_items)
+    assert summary(result)["decoder"] == "zbar"
+    assert summary(result)["methods"]["raw"]["decode_rate"] == pytest.approx(0.5)
+
+
+def test_run_bench_builds_the_named_suite_once(monkeypatch, tiny_items):
+    calls = []
+
+    def fake_suite(name):
+        calls.append(name)
+        return lambda: tiny_items
+
+    monkeypatch.setattr(runner, "get_suite", fake_suite)
+    result = run_bench("paper80", ["raw", "sharpen"], ["zxing-cpp"], None, progress=True)
+    assert calls == ["paper80"]
+    assert result.cells == ["sharp", "blur"] and result.methods == ["raw", "sharpen"]
+    assert len(result.rows) == 2 * 1 * 2
+
+
+def test_every_method_sees_the_very_same_items(tiny_items):
+    seen = {}
+
+    def spy(name):
+        def restore(grey, item):
+            seen.setdefault(name, []).append(id(item))
+            return grey
+
+        return PerImageMethod(name, restore)
+
+    register_method("spy-a", lambda arg: spy("spy-a"))
+    register_method("spy-b", lambda arg: spy("spy-b"))
+    try:
+        run_bench("tiny", ["spy-a", "spy-b"], ["zxing-cpp"], None, progress=False, items=tiny_items)
+    finally:
+        METHODS.pop("spy-a")
+        METHODS.pop("spy-b")
+    assert seen["spy-a"] == seen["spy-b"] and len(seen["spy-a"]) == len(tiny_items)
+
+
+def test_format_table_lists_every_row(tiny_items):
+    result = run_bench(
+        "tiny", ["raw", "wiener-oracle"], ["zxing-cpp"], None, progress=False, items=tiny_items
+    )
+    text = format_table(result)
+    for word in ("raw", "wiener-oracle", "zxing-cpp", "sharp", "blur", "mean", "100", "50.0"):
+        assert word in text
+
+
+def test_unknown_method_or_decoder_raises_and_writes_nothing(tmp_path, tiny_items):
+    out = tmp_path / "run"
+    with pytest.raises(UsageError, match="raw, sharpen, wiener-oracle, rl-oracle, wiener-unsup"):
+        run_bench("tiny", ["raw", "nope"], ["zxing-cpp"], out, progress=False, items=tiny_items)
+    with pytest.raises(UsageError, match="unknown decoder"):
+        run_bench("tiny", ["raw"], ["zxing"], out, progress=False, items=tiny_items)
+    with pytest.raises(UsageError, match="twice"):
+        run_bench("tiny", ["raw", "raw"], ["zxing-cpp"], out, progress=False, items=tiny_items)
+    with pytest.raises(UsageError, match="unknown suite"):
+        run_bench("nope", ["raw"], ["zxing-cpp"], out, progress=False)
+    assert not out.exists()
+
+
+def test_existing_results_are_not_overwritten_silently(tmp_path, tiny_items):
+    run_bench("tiny", ["raw"], ["zxing-cpp"], tmp_path, progress=False, items=tiny_items)
+    before = (tmp_path / "results.csv").read_text()
+    with pytest.raises(UsageError, match="already holds"):
+        run_bench("tiny", ["sharpen"], ["zxing-cpp"], tmp_path, progress=False, items=tiny_items)
+    assert (tmp_path / "results.csv").read_text() == before
+    run_bench("tiny", ["sharpen"], ["zxing-cpp"], tmp_path, progress=False, items=tiny_items, overwrite=True)
+    assert "sharpen" in (tmp_path / "results.csv").read_text()
+
+
+def test_get_method_parses_arguments():
+    assert get_method("raw").name == "raw"
+    assert get_method("wiener-oracle:0.001").name == "wiener-oracle:0.001"
+    assert get_method("rl-oracle:20").name == "rl-oracle:20"
+    for bad in ("raw:3", "rl-oracle:abc", "rl-oracle:-5", "wiener-oracle:0", "paper-g"):
+        with pytest.raises(UsageError):
+            get_method(bad)
+
+
+def test_methods_return_uint8_grey(tiny_items):
+    for name in ("raw", "sharpen", "wiener-oracle", "rl-oracle:10", "wiener-unsup"):
+        out = get_method(name).restore_batch(tiny_items[:1])
+        assert len(out) == 1 and out[0].dtype == np.uint8 and out[0].shape == (80, 80)
+
+
+def test_oracle_without_psf_is_a_usage_error(tiny_items):
+    item = tiny_items[0]
+    no_psf = BenchItem(item.blurred, item.sharp, item.payloads, item.cell, psf=None)
+    with pytest.raises(UsageError, match="true PSF"):
+        get_method("wiener-oracle").restore_batch([no_psf])
+
+
+def test_register_method_rejects_bad_names():
+    with pytest.raises(UsageError):
+        register_method("a:b", lambda arg: None)
+    assert "raw" in methods_mod.METHODS
+
+
+def test_paper80_runs_end_to_end_on_a_small_draw(tmp_path):
+    items = paper80(per_cell=1, seed=7)
+    result = run_bench(
+        "paper80", ["raw", "wiener-oracle"], ["zxing-cpp"], tmp_path, progress=False, items=items
+    )
+    assert len(result.cells) == 15 and len(result.rows) == 2 * 15
+    assert result.row("raw", "zxing-cpp", "len0-s1").decoded == 1  # the unblurred-motion, sigma-1 cell reads

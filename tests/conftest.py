@@ -1,0 +1,53 @@
+"""Shared fixtures: real decoders as oracles, and a skip marker for tests that need libzbar.
+
+Mark a test (or a ``pytest.param``) with ``@pytest.mark.zbar_available``: it is skipped, with the
+reason, when pyzbar cannot load the system library libzbar0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _zbar_problem() -> str | None:
+    """Why ZBar cannot be used here, or None when it can."""
+    try:
+        from pyzbar import pyzbar  # noqa: F401  (loads libzbar through ctypes)
+    except Exception as exc:  # ImportError when libzbar0 is missing, OSError on a broken install
+        return f"pyzbar cannot load libzbar ({exc}); install it with: apt-get install libzbar0"
+    return None
+
+
+ZBAR_PROBLEM = _zbar_problem()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "zbar_available: needs libzbar (skipped with the reason when missing)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if ZBAR_PROBLEM is None:
+        return
+    skip = pytest.mark.skip(reason=ZBAR_PROBLEM)
+    for item in items:
+        if "zbar_available" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def zxing():
+    """The primary decoder (zxing-cpp), shared by every test as the oracle for QR images."""
+    from qrdeblur.decode import get_decoder
+
+    return get_decoder("zxing-cpp")
+
+
+@pytest.fixture(scope="session")
+def decode_texts(zxing):
+    """``decode_texts(image) -> list[str]``: what zxing-cpp reads in a float or uint8 image."""
+
+    def run(image: np.ndarray) -> list[str]:
+        return [r.text for r in zxing.decode(image)]
+
+    return run

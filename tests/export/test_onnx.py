@@ -1,0 +1,69 @@
+"""ONNX export: dynamic sizes, parity with torch, metadata; the Deblurrer runs it without torch code."""
+
+import numpy as np
+import pytest
+import torch
+
+from qrdeblur.errors import UsageError
+from qrdeblur.export.onnx import export_onnx
+from qrdeblur.models.unet import QRUNet
+from qrdeblur.restore.deblurrer import Deblurrer
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    torch.manual_seed(0)
+    g = QRUNet(width=4, bottleneck_blocks=1)
+    path = tmp_path / "g.pt"
+    torch.save({"model": g.state_dict(), "model_name": "qrunet",
+                "model_args": {"width": 4, "bottleneck_blocks": 1}}, path)
+    return path, g.eval()
+
+
+def test_export_parity_and_any_size(tmp_path, checkpoint):
+    ckpt, g = checkpoint
+    out = tmp_path / "g.onnx"
+    report = export_onnx(ckpt, out)
+    assert out.exists() and report["max_abs_diff"] <= 1e-4
+    d = Deblurrer.load(out)
+    assert d.pad_multiple == 8 and d.channels == 1
+    rng = np.random.default_rng(0)
+    img = (rng.random((37, 53)) * 255).astype(np.uint8)
+    restored = d.deblur(img)
+    assert restored.shape == img.shape and restored.dtype == np.uint8
+    with torch.no_grad():
+        ref = torch.sigmoid(g(torch.from_numpy(img.astype(np.float32)[None, None] / 255)))[0, 0].numpy()
+    assert np.abs(restored.astype(float) - np.round(ref * 255)).max() <= 1
+    rgb = np.repeat(img[..., None], 3, axis=2)
+    assert d.deblur(rgb).shape == rgb.shape
+    batch = d.deblur_batch([img, rgb, img[:20, :30]])
+    assert [b.shape for b in batch] == [img.shape, rgb.shape, (20, 30)]
+
+
+def test_torch_checkpoint_matches_onnx(tmp_path, checkpoint):
+    ckpt, _ = checkpoint
+    export_onnx(ckpt, tmp_path / "g.onnx")
+    img = (np.random.default_rng(1).random((40, 40)) * 255).astype(np.uint8)
+    a = Deblurrer.load(tmp_path / "g.onnx").deblur(img).astype(int)
+    b = Deblurrer.load(ckpt).deblur(img).astype(int)
+    assert np.abs(a - b).max() <= 1
+
+
+def test_bad_model_files(tmp_path):
+    with pytest.raises(UsageError, match="not found"):
+        Deblurrer.load(tmp_path / "missing.onnx")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(UsageError, match="not a loadable ONNX model"):
+        Deblurrer.load(junk)
+    other = tmp_path / "model.txt"
+    other.write_bytes(b"x")
+    with pytest.raises(UsageError, match="unknown model format"):
+        Deblurrer.load(other)
+
+
+def test_wrong_rank_image(tmp_path, checkpoint):
+    ckpt, _ = checkpoint
+    d = Deblurrer.load(ckpt)
+    with pytest.raises(UsageError, match="shape"):
+        d.deblur(np.zeros((2, 3, 4, 5), np.uint8))

@@ -1,0 +1,179 @@
+"""The scan cascade, with zxing-cpp as the oracle: raw reads, deblur plumbing, corners, inputs."""
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import qrdeblur.scan.cascade as cascade_mod
+from qrdeblur.errors import UsageError
+from qrdeblur.scan import CascadeConfig, Code, scan
+from qrdeblur.synth import kernels
+from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
+
+
+def _scene(payload, module_px=5, angle=20.0, size=(1200, 1600), centre=(700, 500), seed=0, quiet=4):
+    """Grey textured scene with one code; returns (float scene, symbol corners TL, TR, BR, BL)."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    low = cv2.resize(rng.standard_normal((8, 10)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    scene = 0.55 + 0.06 * low + 0.02 * rng.standard_normal((h, w)).astype(np.float32)
+    matrix = module_matrix(make_symbol(QRSpec(payload, None, "M")), quiet)
+    code = render_matrix(matrix, module_px=module_px, dark=0.1, light=0.92)
+    side = code.shape[0]
+    rot = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
+    rot[:, 2] += np.array(centre) - side / 2
+    hom = np.vstack([rot, [0, 0, 1]])
+    mask = cv2.warpPerspective(np.ones_like(code), hom, (w, h))
+    warped = cv2.warpPerspective(code, hom, (w, h))
+    scene = scene * (1 - mask) + warped * mask
+    n = matrix.shape[0] - 2 * quiet
+    sym = np.float64([[quiet, quiet], [quiet + n, quiet], [quiet + n, quiet + n], [quiet, quiet + n]]) * module_px
+    corners = cv2.perspectiveTransform(sym.reshape(-1, 1, 2), hom).reshape(4, 2)
+    return scene.astype(np.float32), corners
+
+
+def _u8(img):
+    return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
+
+
+def _blur(img, psf):
+    return cv2.filter2D(img, -1, psf[::-1, ::-1].astype(np.float32), borderType=cv2.BORDER_REPLICATE)
+
+
+def _zxing_texts(grey):
+    import zxingcpp
+
+    return {r.text for r in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)}
+
+
+def _assert_corners(code, truth, tol):
+    got = np.asarray(code.corners)
+    assert got.shape == (4, 2)
+    # the same four points; zxing starts at the code's own top-left, as the truth does
+    assert np.abs(got - truth).max() < tol, (got.round(1).tolist(), truth.round(1).tolist())
+
+
+def test_clean_code_in_a_large_scene_is_read_raw_with_its_corners():
+    scene, corners = _scene("https://example.com/parcel/123")
+    codes = scan(_u8(scene), deblurrer=None)
+    assert [(c.text, c.method, c.decoder) for c in codes] == [("https://example.com/parcel/123", "raw", "zxing-cpp")]
+    _assert_corners(codes[0], corners, tol=3.0)
+
+
+def test_input_layouts_give_the_same_result():
+    scene, _ = _scene("LAYOUT-42", module_px=4, angle=-30)
+    grey = _u8(scene)
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    rgba = np.concatenate([rgb, np.full_like(grey[..., None], 255)], axis=2)
+    wide = grey.astype(np.uint16) * 257
+    for img in (grey, rgb, rgba, wide):
+        assert [c.text for c in scan(img, deblurrer=None, budget_ms=0)] == ["LAYOUT-42"]
+
+
+def test_bad_arrays_and_budgets_are_usage_errors():
+    with pytest.raises(UsageError, match="shape"):
+        scan(np.zeros((50, 50, 2), np.uint8), deblurrer=None)
+    with pytest.raises(UsageError, match="dtype"):
+        scan(np.zeros((50, 50), np.int64), deblurrer=None)
+    with pytest.raises(UsageError, match="budget"):
+        scan(np.zeros((50, 50), np.uint8), deblurrer=None, budget_ms=-1)
+
+
+class _Oracle:
+    """A stand-in generator that returns the sharp scene seen through the crop's own homography.
+
+    It tests the plumbing around the model (locate, rectify, deblur, decode, map corners back)
+    independently of how good the model is.
+    """
+
+    def __init__(self, sharp, rects):
+        self.sharp, self.rects, self.calls = sharp, rects, 0
+
+    def deblur(self, crop):
+        self.calls += 1
+        rect = self.rects.get(id(crop))
+        if rect is None:
+            return crop
+        h, w = crop.shape
+        return cv2.warpPerspective(self.sharp, np.linalg.inv(rect.to_image), (w, h), flags=cv2.INTER_LINEAR)
+
+
+@pytest.fixture
+def spy_rectify(monkeypatch):
+    rects = {}
+    real = cascade_mod.rectify
+
+    def spy(grey, quad, side, margin):
+        r = real(grey, quad, side, margin)
+        rects[id(r.image)] = r
+        return r
+
+    monkeypatch.setattr(cascade_mod, "rectify", spy)
+    return rects
+
+
+def test_blurred_code_zxing_misses_is_read_through_the_deblur_step(spy_rectify):
+    scene, corners = _scene("DEBLUR-ME-77", module_px=4, angle=35, centre=(900, 600))
+    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
+    assert _zxing_texts(blurred) == set()  # precondition: plain decoding fails
+    oracle = _Oracle(_u8(scene), spy_rectify)
+    codes = scan(blurred, deblurrer=oracle, config=CascadeConfig(use_sharpen=False))
+    assert [c.text for c in codes] == ["DEBLUR-ME-77"]
+    assert codes[0].method == "deblur" and oracle.calls >= 1
+    _assert_corners(codes[0], corners, tol=4.0)
+
+
+def test_raw_reads_are_kept_whatever_the_budget(spy_rectify):
+    scene, _ = _scene("RAW-ONE", module_px=5, angle=10, centre=(400, 400))
+    other, _ = _scene("BLURRED-TWO", module_px=4, angle=50, centre=(1150, 750), seed=1)
+    blurred_other = _blur(other, kernels.motion(21, 120))
+    combined = scene.copy()
+    combined[500:, 850:] = blurred_other[500:, 850:]
+    img = _u8(combined)
+    assert _zxing_texts(img) == {"RAW-ONE"}
+    none = scan(img, deblurrer=None, budget_ms=0)
+    assert [(c.text, c.method) for c in none] == [("RAW-ONE", "raw")]
+    sharp = scene.copy()
+    sharp[500:, 850:] = other[500:, 850:]
+    oracle = _Oracle(_u8(sharp), spy_rectify)
+    both = scan(img, deblurrer=oracle, budget_ms=5000, config=CascadeConfig(followup_ms=5000))
+    assert sorted((c.text, c.method) for c in both) == [("BLURRED-TWO", "deblur"), ("RAW-ONE", "raw")]
+
+
+def test_each_code_is_reported_once_even_when_candidates_overlap(spy_rectify):
+    scene, _ = _scene("ONCE-ONLY", module_px=6, angle=0)
+    img = _u8(scene)
+    oracle = _Oracle(img, spy_rectify)  # every candidate crop decodes the same code again
+    codes = scan(img, deblurrer=oracle, budget_ms=5000, config=CascadeConfig(followup_ms=5000))
+    assert [c.text for c in codes] == ["ONCE-ONLY"]
+
+
+def test_non_utf8_payload_is_reported_with_base64_bytes():
+    import base64
+
+    raw = b"\xff\xfe\x00\x81QR"
+    matrix = module_matrix(make_symbol(QRSpec(raw, None, "M")), 4)
+    img = _u8(render_matrix(matrix, module_px=6))
+    codes = scan(img, deblurrer=None, budget_ms=0)
+    assert len(codes) == 1
+    assert base64.b64decode(codes[0].bytes_b64) == raw
+    d = codes[0].to_dict()
+    assert set(d) == {"text", "corners", "method", "decoder", "bytes_b64"}
+    assert Code("a", [[0, 0]] * 4, "raw").to_dict().keys() == {"text", "corners", "method", "decoder"}
+
+
+def test_scan_never_imports_torch(tmp_path):
+    scene, _ = _scene("NO-TORCH", module_px=5, size=(400, 500), centre=(250, 200))
+    path = tmp_path / "s.png"
+    cv2.imwrite(str(path), _u8(scene))
+    code = (
+        "import sys; import qrdeblur.scan as s; "
+        f"codes = s.scan({str(path)!r}); "
+        "assert [c.text for c in codes] == ['NO-TORCH'], codes; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
