@@ -60,7 +60,7 @@ def synth(
     seed: int = typer.Option(0, help="Random seed."),
     payloads: Optional[Path] = typer.Option(None, help="Payload file (one per line): the enrolled codes."),
     size: int = typer.Option(80, min=16, help="Image side in pixels."),
-    force: bool = typer.Option(False, help="Write into a non-empty OUT."),
+    force: bool = typer.Option(False, help="Replace a non-empty OUT (its old contents are deleted)."),
 ):
     """Write blurred/sharp training pairs and their parameters."""
     from qrdeblur.synth.writer import write_pairs

@@ -9,8 +9,9 @@ Borders: Wiener filtering is FFT-based and treats the image as periodic. Each im
 by 4 kernel radii (the QR quiet zone is light, so edge padding continues it), the pad is tapered into
 the circularly blurred image (MATLAB ``edgetaper``'s idea, see ``_taper_pad``), and the result is
 cropped back. On a code whose dark modules touch the border this cuts the mean error from ~0.5 to
-~0.04; on paper80 (4-module quiet zone) it changes little. Richardson-Lucy convolves with zero fill,
-so it is edge-padded by 2 radii.
+~0.04; on paper80 (4-module quiet zone) it changes little. Richardson-Lucy convolves with zero fill
+and the dark fringe creeps inwards over its many iterations, so it is edge-padded by at least 40 px
+(on the dark-band test, 300 iterations: mean error 0.15 with a 20 px pad, 0.025 with 60 px).
 
 Tuned defaults, measured with zxing-cpp (the decoder's default upscaling, 320 px cubic) on a held-out
 draw of the paper80 grid (``paper80(per_cell=8, seed=1)``, 120 images; the benchmark's own seed was
@@ -21,9 +22,11 @@ not used for tuning), mean decode rate over the 15 cells:
   restoration: 0.083). Refined on ``per_cell=24`` (360 images): 5e-5 0.367, 1e-4 0.386,
   **2e-4 0.397**, 3e-4 0.394, 5e-4 0.361; with the taper, 2 / 4 / 8 radii of padding: 0.397 / 0.397 /
   0.406 at 2e-4 (4 chosen: 8 doubles the FFT size for a gain within noise).
-- Richardson-Lucy ``num_iter`` (from skimage's flat 0.5 start it converges slowly on these kernels):
-  10 0.100, 30 0.125, 100 0.142, 200 0.142, 500 0.175, **1000 0.208**, 2000 0.217 (1000 chosen: 2000
-  doubles the time, about 0.5 ms per iteration on an 80x80 crop, for no clear gain).
+- Richardson-Lucy ``num_iter`` (from skimage's flat 0.5 start it converges slowly on these kernels;
+  2-radii padding): 10 0.100, 30 0.125, 100 0.142, 200 0.142, 500 0.175, 1000 0.208, 2000 0.217.
+  With a pad of at least 40 px: 500 0.208, **1000 0.233** (60 px, 500: 0.208). About 0.5 s per
+  80x80 image at 1000 iterations (2 busy cores), so ``rl-oracle`` takes ~6 min on paper80; 2000
+  iterations double that for no clear gain.
 - ``unsupervised_wiener`` (no parameter): 0.425, about 10 ms per image.
 - ``sharpen`` (unsharp radius, amount, threshold window as a fraction of the short side), 27
   combinations of radius 1/2/3, amount 1/2/4, window 0.2/0.4/1.0: all between 0.017 and 0.100;
@@ -45,6 +48,7 @@ from qrdeblur.errors import UsageError
 
 WIENER_BALANCE = 2e-4
 RL_NUM_ITER = 1000
+RL_MIN_PAD = 40
 SHARPEN_RADIUS = 1.0
 SHARPEN_AMOUNT = 2.0
 SHARPEN_BLOCK = 0.2
@@ -71,9 +75,10 @@ def _check_psf(psf: np.ndarray) -> np.ndarray:
     return np.pad(psf / total, pad)
 
 
-def _pad(image: np.ndarray, psf: np.ndarray, radii: int) -> tuple[np.ndarray, int, int]:
-    """Edge-pad by ``radii`` kernel radii (+1) on each side; returns (padded, pad_y, pad_x)."""
-    py, px = radii * (psf.shape[0] // 2) + 1, radii * (psf.shape[1] // 2) + 1
+def _pad(image: np.ndarray, psf: np.ndarray, radii: int, min_px: int = 0) -> tuple[np.ndarray, int, int]:
+    """Edge-pad by ``radii`` kernel radii + 1, at least ``min_px``, per side; returns (padded, py, px)."""
+    py = max(min_px, radii * (psf.shape[0] // 2) + 1)
+    px = max(min_px, radii * (psf.shape[1] // 2) + 1)
     return np.pad(image, ((py, py), (px, px)), mode="edge"), py, px
 
 
@@ -145,8 +150,9 @@ def rl_oracle(image: np.ndarray, psf: np.ndarray, num_iter: int = RL_NUM_ITER) -
     image, psf = _check_image(image), _check_psf(psf)
     if int(num_iter) != num_iter or num_iter < 1:
         raise UsageError(f"Richardson-Lucy num_iter must be an integer >= 1, got {num_iter}")
-    # RL convolves with zero fill: pad so the dark fringe it pulls in stays outside the crop
-    padded, py, px = _pad(image, psf, radii=2)
+    # RL convolves with zero fill; over many iterations the dark fringe creeps inwards, so the pad
+    # is wide (see the module docstring)
+    padded, py, px = _pad(image, psf, radii=2, min_px=RL_MIN_PAD)
     out = restoration.richardson_lucy(padded, psf, num_iter=int(num_iter), clip=False)
     return _finish(out, py, px, image.shape)
 

@@ -112,7 +112,8 @@ def lighting(
     ramp = ((xx / max(w - 1, 1) - 0.5) * np.cos(angle) + (yy / max(h - 1, 1) - 0.5) * np.sin(angle)) * g
     gain = (1 + ramp) if image.ndim == 2 else (1 + ramp)[..., None]
     out = (image * c + offset) * gain  # np.cos gives a float64 scalar, which (NEP 50) promotes: cast back
-    return np.clip(out, 0, 1).astype(np.float32), {"contrast": c, "offset": offset, "gradient": g, "gradient_angle": angle}
+    params = {"contrast": c, "offset": offset, "gradient": g, "gradient_angle": angle}
+    return np.clip(out, 0, 1).astype(np.float32), params
 
 
 def jpeg(

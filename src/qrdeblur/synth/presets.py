@@ -57,15 +57,15 @@ def fit_symbol(
             return spec, make_symbol(spec)
         except UsageError:
             continue
-    lower = ECC_LEVELS[: ECC_LEVELS.index(level.upper()) + 1][::-1]
-    for i, fallback in enumerate(lower):
+    lower = ECC_LEVELS[: ECC_LEVELS.index(level.upper()) + 1][::-1]  # e.g. Q, M, L
+    for fallback in lower[:-1]:
         spec = QRSpec(payload, None, fallback, mask)
         try:
             return spec, make_symbol(spec)
         except UsageError:
-            if i == len(lower) - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            continue
+    spec = QRSpec(payload, None, lower[-1], mask)
+    return spec, make_symbol(spec)
 
 
 def paper_pair(
