@@ -118,7 +118,15 @@ METHODS: dict[str, MethodFactory] = {
     "wiener-oracle": _wiener_oracle,
     "rl-oracle": _rl_oracle,
     "wiener-unsup": _wiener_unsup,
+    "model": lambda arg: _model_methods().ModelMethod(arg),
+    "paper-g": lambda arg: _model_methods().PaperGeneratorMethod(arg),
 }
+
+
+def _model_methods():
+    from qrdeblur.bench import model_methods
+
+    return model_methods
 
 
 def register_method(name: str, factory: MethodFactory) -> None:

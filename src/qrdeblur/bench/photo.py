@@ -166,18 +166,18 @@ def _lowfreq(rng: np.random.Generator, h: int, w: int, cells: int, channels: int
 
 def _cardboard(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     base = np.array([0.62, 0.47, 0.31], np.float32) * rng.uniform(0.8, 1.15) + rng.uniform(-0.04, 0.04, 3)
-    img = np.empty((h, w, 3), np.float32)
-    img[:] = base
-    img *= 1 + 0.08 * _lowfreq(rng, h, w, 6)
-    grain = rng.standard_normal((h, w)).astype(np.float32)
-    along = int(rng.integers(9, 31))
-    fibres = cv2.blur(grain, (along, 1) if rng.random() < 0.5 else (1, along)) * 0.09
-    img *= (1 + fibres + 0.015 * grain)[..., None]
+    # fibres: grain streaked along one direction, drawn at half resolution (the camera blurs it anyway)
+    grain = rng.standard_normal(((h + 1) // 2, (w + 1) // 2)).astype(np.float32)
+    along = int(rng.integers(5, 16))
+    fibres = cv2.blur(grain, (along, 1) if rng.random() < 0.5 else (1, along))
+    shade = cv2.resize(fibres * 0.09 + grain * 0.015, (w, h), interpolation=cv2.INTER_LINEAR)
+    shade += 1 + 0.08 * _lowfreq(rng, h, w, 6)[..., 0]
     if rng.random() < 0.7:  # flutes of corrugated board showing through
         period, phase = rng.uniform(25, 60), rng.uniform(0, 2 * np.pi)
         coord = np.arange(w if rng.random() < 0.5 else h, dtype=np.float32)
         wave = (0.03 * np.sin(2 * np.pi * coord / period + phase)).astype(np.float32)
-        img *= (1 + (wave[None, :] if wave.size == w else wave[:, None]))[..., None]
+        shade *= 1 + (wave[None, :] if wave.size == w else wave[:, None])
+    img = shade[..., None] * base.astype(np.float32)
     return img, base
 
 
@@ -447,10 +447,11 @@ def _photo_item(index: int, seed: int, specs: Sequence[tuple[str, int, str]]) ->
                        borderType=cv2.BORDER_REFLECT)
     s = _STRENGTH[cell]
     std = float(rng.uniform(*s["noise"]))
-    noise = rng.standard_normal((h, w, 3), dtype=np.float32)
+    # sensor noise, shared by the three channels (demosaicing and JPEG correlate them anyway)
+    noise = rng.standard_normal((h, w), dtype=np.float32)
     noise *= std * 255
     img *= 255
-    img += noise
+    img += noise[..., None]
     img += 0.5
     np.clip(img, 0, 255, out=img)
     u8 = img.astype(np.uint8)

@@ -86,7 +86,9 @@ class Deblurrer:
         try:
             import torch
         except ImportError:
-            raise UsageError(f"{path}: a .pt model needs torch (pip install 'qrdeblur[train]'); use an .onnx model") from None
+            raise UsageError(
+                f"{path}: a .pt model needs torch (pip install 'qrdeblur[train]'); use an .onnx model"
+            ) from None
         from qrdeblur.models.checkpoint import load_generator
 
         generator = load_generator(path)
