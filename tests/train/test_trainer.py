@@ -40,7 +40,8 @@ def test_train_resume_reload(tmp_path):
         assert (run / name).exists(), name
     rows = _rows(run)
     logged = [r for r in rows if r["g_total"]]
-    assert {"g_l1", "g_binary", "g_edge", "g_detail", "g_adv", "d_loss"} <= {k for r in logged for k, v in r.items() if v}
+    logged_terms = {k for r in logged for k, v in r.items() if v}
+    assert {"g_l1", "g_binary", "g_edge", "g_detail", "g_adv", "d_loss"} <= logged_terms
     assert any(r["val_decode_rate"] for r in rows)
 
     # refuses to overwrite a run without --resume

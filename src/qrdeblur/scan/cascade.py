@@ -91,6 +91,8 @@ class CascadeConfig:
     max_candidates: int = 24
     use_opencv: bool = True
     use_sharpen: bool = True
+    policy: str = "estimate"
+    guess_modules: float = 33.0
     extra: dict = field(default_factory=dict)
 
 
@@ -157,24 +159,27 @@ class Cascade:
         return True
 
     # ------------------------------------------------------------------------------ geometry
-    def _modules(self, cand: locate.Candidate, grey: np.ndarray, cache: dict) -> float:
-        """Estimated number of modules across the candidate's quad (cached per candidate)."""
+    def _modules(self, cand: locate.Candidate, grey: np.ndarray, cache: dict) -> float | None:
+        """Estimated number of modules across the candidate's quad, None when unclear (cached)."""
         key = id(cand)
         if key not in cache:
             native = quad_side(cand.quad)
             probe = rectify(grey, cand.quad, int(np.clip(round(native), 24, 512)), 0)
             est = estimate_module_px(probe.image)
-            scale = probe.side / max(native, 1e-6)
-            if est is not None and 1.5 <= est / scale <= native / 15:
-                cache[key] = native / (est / scale)
-            else:
-                cache[key] = 33.0  # version 4: the middle of the usual range
+            n = probe.side / est if est else None
+            cache[key] = n if n is not None and 15 <= n <= probe.side / 1.5 else None
         return cache[key]
 
     def _rectified(self, grey, cand, module_px: float, cache: dict):
         cfg = self.config
-        n_modules = self._modules(cand, grey, cache)
-        side = int(np.clip(round(n_modules * module_px), cfg.min_side, cfg.max_side))
+        n_modules = self._modules(cand, grey, cache) if cfg.policy != "native" else None
+        if n_modules is not None:
+            side = n_modules * module_px
+        elif cfg.policy == "guess":
+            side = cfg.guess_modules * module_px
+        else:  # native scale, rescaled by the ratio of working scales
+            side = quad_side(cand.quad) * module_px / cfg.module_px
+        side = int(np.clip(round(side), cfg.min_side, cfg.max_side))
         key = (id(cand), side)
         if key not in cache:
             margin = int(round(side * cfg.margin)) + 4
