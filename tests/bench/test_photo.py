@@ -34,7 +34,7 @@ def test_scenes_have_the_promised_shape(tiny):
             assert 1 <= code.version <= 10 and 2.0 <= code.module_px <= 8.0
             boxes.append((*q.min(0), *q.max(0)))
         for i, a in enumerate(boxes):  # codes never overlap
-            for b in boxes[i + 1:]:
+            for b in boxes[i + 1 :]:
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
 
 
@@ -51,13 +51,25 @@ def test_ground_truth_agrees_with_zxing_on_a_clean_scene(monkeypatch):
     """Without camera blur, zxing-cpp reads every code with the stored payload at the stored corners."""
     import zxingcpp
 
-    monkeypatch.setitem(photo._STRENGTH, "mild", {**photo._STRENGTH["mild"], "motion": (0, 0), "disk": (0, 0),
-                                                   "gauss": (0, 0), "shake": (1, 1), "noise": (0, 0),
-                                                   "jpeg": (98, 98)})
+    monkeypatch.setitem(
+        photo._STRENGTH,
+        "mild",
+        {
+            **photo._STRENGTH["mild"],
+            "motion": (0, 0),
+            "disk": (0, 0),
+            "gauss": (0, 0),
+            "shake": (1, 1),
+            "noise": (0, 0),
+            "jpeg": (98, 98),
+        },
+    )
     monkeypatch.setattr(photo, "_camera_psf", lambda rng, cell: (np.ones((1, 1)), {"blur": "none"}))
     read = 0
     for index in (0, 3, 6):
-        item = photo._photo_item(index, photo.PHOTO_SEED, photo._payload_specs(3 * (index + 1))[3 * index:3 * index + 3])
+        item = photo._photo_item(
+            index, photo.PHOTO_SEED, photo._payload_specs(3 * (index + 1))[3 * index : 3 * index + 3]
+        )
         grey = item.image.mean(axis=2).astype(np.uint8)
         found = {r.text: r for r in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)}
         assert set(found) <= set(item.payloads)  # never a text that is not in the scene
@@ -65,7 +77,9 @@ def test_ground_truth_agrees_with_zxing_on_a_clean_scene(monkeypatch):
             if code.payload not in found or code.module_px < 3:
                 continue
             p = found[code.payload].position
-            got = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)], float)
+            got = np.array(
+                [[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)], float
+            )
             assert np.abs(got - np.asarray(code.corners)).max() < 0.6 * code.module_px + 2
             read += 1
     assert read >= 3
@@ -89,3 +103,10 @@ def test_unknown_method_is_a_usage_error():
     with pytest.raises(UsageError, match="unknown photo method"):
         run_photo_bench(["nope"], progress=False, items=[])
     assert set(PHOTO_METHODS) == {"zxing-only", "opencv", "scan"}
+
+
+def test_scan_reads_at_least_what_zxing_reads_with_no_false_reads(tiny):
+    rows = run_photo_bench(["zxing-only", "scan"], progress=False, items=tiny[:3])
+    total = {r["method"]: r for r in rows if r["cell"] == "all"}
+    assert total["scan"]["decoded"] >= total["zxing-only"]["decoded"]
+    assert total["scan"]["false_reads"] == 0

@@ -22,7 +22,7 @@ def _code_scene(payload, size=(480, 640), at=(60, 90), module_px=5):
     matrix = module_matrix(make_symbol(QRSpec(payload, None, "M")), 4)
     code = (render_matrix(matrix, module_px=module_px) * 230 + 10).astype(np.uint8)
     y, x = at
-    img[y:y + code.shape[0], x:x + code.shape[1]] = code
+    img[y : y + code.shape[0], x : x + code.shape[1]] = code
     n = matrix.shape[0] - 8
     x0, y0 = x + 4 * module_px, y + 4 * module_px
     s = n * module_px
@@ -31,10 +31,18 @@ def _code_scene(payload, size=(480, 640), at=(60, 90), module_px=5):
 
 def _bomb(path):
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, monkeypatch):
@@ -61,8 +69,17 @@ def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, monkeypatch):
     monkeypatch.setattr(imageio.os, "scandir", scandir)
     records = list(scan_paths([tmp_path, tmp_path / "missing.png"], model=None, budget_ms=200))
     by_name = {os.path.basename(r["path"]): r for r in records}
-    assert list(by_name) == ["a_good.png", "b_empty.png", "c_trunc.png", "d_text.png", "e_tiny.png",
-                             "f_bomb.png", "locked", "z_good.jpg", "missing.png"]
+    assert list(by_name) == [
+        "a_good.png",
+        "b_empty.png",
+        "c_trunc.png",
+        "d_text.png",
+        "e_tiny.png",
+        "f_bomb.png",
+        "locked",
+        "z_good.jpg",
+        "missing.png",
+    ]
     for r in records:
         json.dumps(r)  # JSON-ready
         assert set(r) == {"path", "codes", "ms", "error"}
@@ -71,9 +88,15 @@ def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, monkeypatch):
     assert [c["text"] for c in by_name["a_good.png"]["codes"]] == ["GOOD-ONE"]
     assert [c["text"] for c in by_name["z_good.jpg"]["codes"]] == ["GOOD-TWO"]
     assert by_name["a_good.png"]["error"] is None and by_name["a_good.png"]["ms"] > 0
-    expected = {"b_empty.png": "empty", "c_trunc.png": "truncated", "d_text.png": "not an image",
-                "e_tiny.png": "too small", "f_bomb.png": "decompression bomb", "locked": "permission denied",
-                "missing.png": "not found"}
+    expected = {
+        "b_empty.png": "empty",
+        "c_trunc.png": "truncated",
+        "d_text.png": "not an image",
+        "e_tiny.png": "too small",
+        "f_bomb.png": "decompression bomb",
+        "locked": "permission denied",
+        "missing.png": "not found",
+    }
     for name, words in expected.items():
         assert words in by_name[name]["error"], by_name[name]
     code = by_name["a_good.png"]["codes"][0]

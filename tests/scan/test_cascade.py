@@ -30,7 +30,10 @@ def _scene(payload, module_px=5, angle=20.0, size=(1200, 1600), centre=(700, 500
     warped = cv2.warpPerspective(code, hom, (w, h))
     scene = scene * (1 - mask) + warped * mask
     n = matrix.shape[0] - 2 * quiet
-    sym = np.float64([[quiet, quiet], [quiet + n, quiet], [quiet + n, quiet + n], [quiet, quiet + n]]) * module_px
+    sym = (
+        np.float64([[quiet, quiet], [quiet + n, quiet], [quiet + n, quiet + n], [quiet, quiet + n]])
+        * module_px
+    )
     corners = cv2.perspectiveTransform(sym.reshape(-1, 1, 2), hom).reshape(4, 2)
     return scene.astype(np.float32), corners
 
@@ -59,7 +62,9 @@ def _assert_corners(code, truth, tol):
 def test_clean_code_in_a_large_scene_is_read_raw_with_its_corners():
     scene, corners = _scene("https://example.com/parcel/123")
     codes = scan(_u8(scene), deblurrer=None)
-    assert [(c.text, c.method, c.decoder) for c in codes] == [("https://example.com/parcel/123", "raw", "zxing-cpp")]
+    assert [(c.text, c.method, c.decoder) for c in codes] == [
+        ("https://example.com/parcel/123", "raw", "zxing-cpp")
+    ]
     _assert_corners(codes[0], corners, tol=3.0)
 
 
@@ -120,7 +125,7 @@ def test_blurred_code_zxing_misses_is_read_through_the_deblur_step(spy_rectify):
     blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
     assert _zxing_texts(blurred) == set()  # precondition: plain decoding fails
     oracle = _Oracle(_u8(scene), spy_rectify)
-    codes = scan(blurred, deblurrer=oracle, config=CascadeConfig(use_sharpen=False))
+    codes = scan(blurred, deblurrer=oracle, config=CascadeConfig(alt_steps=()))
     assert [c.text for c in codes] == ["DEBLUR-ME-77"]
     assert codes[0].method == "deblur" and oracle.calls >= 1
     _assert_corners(codes[0], corners, tol=4.0)
@@ -139,7 +144,9 @@ def test_raw_reads_are_kept_whatever_the_budget(spy_rectify):
     sharp = scene.copy()
     sharp[500:, 850:] = other[500:, 850:]
     oracle = _Oracle(_u8(sharp), spy_rectify)
-    both = scan(img, deblurrer=oracle, budget_ms=5000, config=CascadeConfig(followup_ms=5000))
+    both = scan(
+        img, deblurrer=oracle, budget_ms=5000, config=CascadeConfig(followup_ms=5000, followup_min_score=0.0)
+    )
     assert sorted((c.text, c.method) for c in both) == [("BLURRED-TWO", "deblur"), ("RAW-ONE", "raw")]
 
 
@@ -147,7 +154,9 @@ def test_each_code_is_reported_once_even_when_candidates_overlap(spy_rectify):
     scene, _ = _scene("ONCE-ONLY", module_px=6, angle=0)
     img = _u8(scene)
     oracle = _Oracle(img, spy_rectify)  # every candidate crop decodes the same code again
-    codes = scan(img, deblurrer=oracle, budget_ms=5000, config=CascadeConfig(followup_ms=5000))
+    codes = scan(
+        img, deblurrer=oracle, budget_ms=5000, config=CascadeConfig(followup_ms=5000, followup_min_score=0.0)
+    )
     assert [c.text for c in codes] == ["ONCE-ONLY"]
 
 

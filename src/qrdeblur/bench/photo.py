@@ -56,20 +56,45 @@ CELLS = ("mild", "moderate", "severe")
 
 # byte-mode capacity of QR versions 1-10 at ECC L, M, Q, H (ISO/IEC 18004 table 7)
 _BYTE_CAPACITY = {
-    1: (17, 14, 11, 7), 2: (32, 26, 20, 14), 3: (53, 42, 32, 24), 4: (78, 62, 46, 34),
-    5: (106, 84, 60, 44), 6: (134, 106, 74, 58), 7: (154, 122, 86, 64), 8: (192, 152, 108, 84),
-    9: (230, 180, 130, 98), 10: (271, 213, 151, 119),
+    1: (17, 14, 11, 7),
+    2: (32, 26, 20, 14),
+    3: (53, 42, 32, 24),
+    4: (78, 62, 46, 34),
+    5: (106, 84, 60, 44),
+    6: (134, 106, 74, 58),
+    7: (154, 122, 86, 64),
+    8: (192, 152, 108, 84),
+    9: (230, 180, 130, 98),
+    10: (271, 213, 151, 119),
 }
 _ECC = ("L", "M", "Q", "H")
 
 # per cell: motion length, disk radius, gaussian sigma, shake path length, noise std, JPEG quality
 _STRENGTH = {
-    "mild": {"motion": (2, 7), "disk": (1.0, 2.5), "gauss": (0.8, 1.5), "shake": (3, 7),
-             "noise": (0.005, 0.01), "jpeg": (85, 95)},
-    "moderate": {"motion": (7, 14), "disk": (2.5, 4.5), "gauss": (1.5, 2.2), "shake": (7, 14),
-                 "noise": (0.01, 0.02), "jpeg": (70, 90)},
-    "severe": {"motion": (14, 25), "disk": (4.5, 7.0), "gauss": (2.2, 3.0), "shake": (14, 25),
-               "noise": (0.02, 0.035), "jpeg": (50, 80)},
+    "mild": {
+        "motion": (2, 7),
+        "disk": (1.0, 2.5),
+        "gauss": (0.8, 1.5),
+        "shake": (3, 7),
+        "noise": (0.005, 0.01),
+        "jpeg": (85, 95),
+    },
+    "moderate": {
+        "motion": (7, 14),
+        "disk": (2.5, 4.5),
+        "gauss": (1.5, 2.2),
+        "shake": (7, 14),
+        "noise": (0.01, 0.02),
+        "jpeg": (70, 90),
+    },
+    "severe": {
+        "motion": (14, 25),
+        "disk": (4.5, 7.0),
+        "gauss": (2.2, 3.0),
+        "shake": (14, 25),
+        "noise": (0.02, 0.035),
+        "jpeg": (50, 80),
+    },
 }
 
 
@@ -118,7 +143,8 @@ def _payload_text(rng: np.random.Generator, n: int) -> str:
     url = random_url(rng, max_len=n)
     while len(url) < n:
         url += ("?" if "?" not in url else "&") + "".join(
-            rng.choice(list("abcdefghijklmnopqrstuvwxyz0123456789"), size=int(rng.integers(3, 12))))
+            rng.choice(list("abcdefghijklmnopqrstuvwxyz0123456789"), size=int(rng.integers(3, 12)))
+        )
     return url[:n]
 
 
@@ -198,7 +224,7 @@ def _plastic(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.n
         t = rng.uniform(0, np.pi)
         u = (xx - cx) * np.cos(t) + (yy - cy) * np.sin(t)
         v = -(xx - cx) * np.sin(t) + (yy - cy) * np.cos(t)
-        glare += (np.exp(-(u / a) ** 2 - (v / b) ** 2) * rng.uniform(0.2, 0.6)).astype(np.float32)
+        glare += (np.exp(-((u / a) ** 2) - (v / b) ** 2) * rng.uniform(0.2, 0.6)).astype(np.float32)
     gain = cv2.resize(gain.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     glare = cv2.resize(glare, (w, h), interpolation=cv2.INTER_LINEAR)
     img = base[None, None, :] * gain[..., None] + glare[..., None]
@@ -209,7 +235,9 @@ def _packaging(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np
     base = rng.uniform(0.3, 0.95, 3).astype(np.float32)
     img = np.empty((h, w, 3), np.float32)
     img[:] = base
-    ramp = np.linspace(-1, 1, w, dtype=np.float32)[None, :, None] * rng.uniform(-0.15, 0.15, 3).astype(np.float32)
+    ramp = np.linspace(-1, 1, w, dtype=np.float32)[None, :, None] * rng.uniform(-0.15, 0.15, 3).astype(
+        np.float32
+    )
     img += ramp
     for _ in range(int(rng.integers(2, 8))):  # colour blocks and discs
         colour = tuple(float(c) for c in rng.uniform(0, 1, 3))
@@ -218,16 +246,19 @@ def _packaging(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np
             x1, y1 = x0 + int(rng.integers(w // 10, w // 2)), y0 + int(rng.integers(h // 10, h // 2))
             cv2.rectangle(img, (x0, y0), (x1, y1), colour, -1)
         else:
-            cv2.circle(img, (x0, y0), int(rng.integers(min(h, w) // 20, min(h, w) // 4)), colour, -1, cv2.LINE_AA)
-    img *= (1 + 0.03 * _lowfreq(rng, h, w, 12))
+            cv2.circle(
+                img, (x0, y0), int(rng.integers(min(h, w) // 20, min(h, w) // 4)), colour, -1, cv2.LINE_AA
+            )
+    img *= 1 + 0.03 * _lowfreq(rng, h, w, 12)
     return img, base
 
 
 _BACKGROUNDS = {"cardboard": _cardboard, "plastic": _plastic, "packaging": _packaging}
 
 
-def _text_lines(img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: int, h: int,
-                colour: tuple, line_h: float) -> None:
+def _text_lines(
+    img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: int, h: int, colour: tuple, line_h: float
+) -> None:
     """Word-like dark blocks in lines (small print), drawn in place."""
     line_h = max(3.0, line_h)
     yy = y
@@ -236,12 +267,16 @@ def _text_lines(img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: in
         end = x + w * rng.uniform(0.5, 1.0)
         while xx < end:
             word = line_h * rng.uniform(1.0, 6.0)
-            cv2.rectangle(img, (int(xx), int(yy)), (int(min(xx + word, end)), int(yy + line_h * 0.7)), colour, -1)
+            cv2.rectangle(
+                img, (int(xx), int(yy)), (int(min(xx + word, end)), int(yy + line_h * 0.7)), colour, -1
+            )
             xx += word + line_h * rng.uniform(0.4, 0.8)
         yy += line_h * rng.uniform(1.4, 1.9)
 
 
-def _barcode(img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: int, h: int, colour: tuple) -> None:
+def _barcode(
+    img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: int, h: int, colour: tuple
+) -> None:
     """A 1-D barcode-like pattern (bars of 1-4 units), drawn in place."""
     unit = max(1.0, w / 95 * rng.uniform(0.8, 1.2))
     xx, dark = float(x), True
@@ -253,7 +288,9 @@ def _barcode(img: np.ndarray, rng: np.random.Generator, x: int, y: int, w: int, 
         dark = not dark
 
 
-def _dot_grid(img: np.ndarray, rng: np.random.Generator, x: int, y: int, cell: float, n: int, colour: tuple) -> None:
+def _dot_grid(
+    img: np.ndarray, rng: np.random.Generator, x: int, y: int, cell: float, n: int, colour: tuple
+) -> None:
     """A QR-like random grid of dark cells without finder patterns (a hard negative)."""
     grid = rng.random((n, n)) < 0.5
     for i, j in zip(*np.nonzero(grid), strict=True):
@@ -294,21 +331,29 @@ def _label_layout(rng: np.random.Generator, n_modules: int) -> dict:
     return {"qz": qz, "text_rows": text_rows, "w": side, "h": side + text_rows}
 
 
-def _render_label(rng, matrix: np.ndarray, layout: dict, r: int, paper: np.ndarray, ink: np.ndarray) -> np.ndarray:
+def _render_label(
+    rng, matrix: np.ndarray, layout: dict, r: int, paper: np.ndarray, ink: np.ndarray
+) -> np.ndarray:
     """Label image in label space at ``r`` px per module (RGB float32)."""
     qz, n = layout["qz"], matrix.shape[0]
     h, w = layout["h"] * r, layout["w"] * r
     cover = np.zeros((h, w), np.float32)
-    cover[qz * r:(qz + n) * r, qz * r:(qz + n) * r] = np.kron(matrix.astype(np.float32), np.ones((r, r), np.float32))
+    cover[qz * r : (qz + n) * r, qz * r : (qz + n) * r] = np.kron(
+        matrix.astype(np.float32), np.ones((r, r), np.float32)
+    )
     if layout["text_rows"]:
         top = (qz + n + 1) * r
-        _text_lines(cover, rng, qz * r, top, (n) * r, (layout["text_rows"] - 1) * r, (1.0,), r * rng.uniform(1.2, 2.5))
+        _text_lines(
+            cover, rng, qz * r, top, (n) * r, (layout["text_rows"] - 1) * r, (1.0,), r * rng.uniform(1.2, 2.5)
+        )
     return paper[None, None, :] * (1 - cover[..., None]) + ink[None, None, :] * cover[..., None]
 
 
 def _quad(rng: np.random.Generator, w_px: float, h_px: float, persp: float) -> np.ndarray:
     """Corners (TL, TR, BR, BL) of a w x h rectangle rotated at random, with perspective jitter, centred at 0."""
-    rect = np.array([[-w_px / 2, -h_px / 2], [w_px / 2, -h_px / 2], [w_px / 2, h_px / 2], [-w_px / 2, h_px / 2]])
+    rect = np.array(
+        [[-w_px / 2, -h_px / 2], [w_px / 2, -h_px / 2], [w_px / 2, h_px / 2], [-w_px / 2, h_px / 2]]
+    )
     theta = rng.uniform(0, 2 * np.pi)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     # a tilt: one edge pulled in, the opposite pushed out (keeps the quad convex)
@@ -317,8 +362,9 @@ def _quad(rng: np.random.Generator, w_px: float, h_px: float, persp: float) -> n
     return (rect + jitter) @ rot.T
 
 
-def _place_codes(img: np.ndarray, rng: np.random.Generator, specs: Sequence[tuple[str, int, str]],
-                 bg_colour: np.ndarray) -> list[PhotoCode]:
+def _place_codes(
+    img: np.ndarray, rng: np.random.Generator, specs: Sequence[tuple[str, int, str]], bg_colour: np.ndarray
+) -> list[PhotoCode]:
     from qrdeblur.synth.render import QRSpec, make_symbol
 
     h, w = img.shape[:2]
@@ -331,13 +377,19 @@ def _place_codes(img: np.ndarray, rng: np.random.Generator, specs: Sequence[tupl
         layout = _label_layout(rng, n)
         printed_on = "label" if rng.random() < 0.75 else "direct"
         if printed_on == "label":
-            paper = np.clip(np.array([0.95, 0.95, 0.93], np.float32) * rng.uniform(0.85, 1.03)
-                            + (rng.uniform(-0.08, 0.08, 3) if rng.random() < 0.3 else 0), 0, 1).astype(np.float32)
+            paper = np.clip(
+                np.array([0.95, 0.95, 0.93], np.float32) * rng.uniform(0.85, 1.03)
+                + (rng.uniform(-0.08, 0.08, 3) if rng.random() < 0.3 else 0),
+                0,
+                1,
+            ).astype(np.float32)
         else:  # printed straight onto the box: paper is the background colour, no margin beyond the quiet zone
             paper = bg_colour.astype(np.float32)
             layout["text_rows"] = 0
             layout["h"] = layout["w"]
-        ink = (np.array([0.05, 0.05, 0.07]) + rng.uniform(0, 0.2) + rng.uniform(-0.04, 0.04, 3)).astype(np.float32)
+        ink = (np.array([0.05, 0.05, 0.07]) + rng.uniform(0, 0.2) + rng.uniform(-0.04, 0.04, 3)).astype(
+            np.float32
+        )
         ink = np.clip(ink, 0, 1)
         placed = None
         for _ in range(40):
@@ -362,7 +414,9 @@ def _place_codes(img: np.ndarray, rng: np.random.Generator, specs: Sequence[tupl
         boxes.append(box)
         r = int(np.clip(np.ceil(2 * module_px), 2, 16))
         label = _render_label(rng, matrix, layout, r, paper, ink)
-        src = np.float32([[0, 0], [layout["w"] * r, 0], [layout["w"] * r, layout["h"] * r], [0, layout["h"] * r]])
+        src = np.float32(
+            [[0, 0], [layout["w"] * r, 0], [layout["w"] * r, layout["h"] * r], [0, layout["h"] * r]]
+        )
         x0, y0 = int(max(0, np.floor(box[0]))), int(max(0, np.floor(box[1])))
         x1, y1 = int(min(w, np.ceil(box[2]))), int(min(h, np.ceil(box[3])))
         hom = cv2.getPerspectiveTransform(src, np.float32(quad - [x0, y0]))
@@ -373,10 +427,16 @@ def _place_codes(img: np.ndarray, rng: np.random.Generator, specs: Sequence[tupl
         patch *= 1 - mask[..., None]
         patch += warped * mask[..., None]
         qz = layout["qz"]
-        code_src = np.float64([[qz, qz, 1], [qz + n, qz, 1], [qz + n, qz + n, 1], [qz, qz + n, 1]]) * [r, r, 1]
+        code_src = np.float64([[qz, qz, 1], [qz + n, qz, 1], [qz + n, qz + n, 1], [qz, qz + n, 1]]) * [
+            r,
+            r,
+            1,
+        ]
         p = code_src @ hom.T
         corners = (p[:, :2] / p[:, 2:3] + [x0, y0]).round(2).tolist()
-        codes.append(PhotoCode(payload, int(symbol.version), ecc, round(float(module_px), 3), corners, printed_on))
+        codes.append(
+            PhotoCode(payload, int(symbol.version), ecc, round(float(module_px), 3), corners, printed_on)
+        )
     return codes
 
 
@@ -443,8 +503,9 @@ def _photo_item(index: int, seed: int, specs: Sequence[tuple[str, int, str]]) ->
     light = _lighting(img, rng)
     psf, blur = _camera_psf(rng, cell)
     # filter2D correlates; flip to convolve
-    img = cv2.filter2D(img, -1, np.ascontiguousarray(psf[::-1, ::-1]).astype(np.float32),
-                       borderType=cv2.BORDER_REFLECT)
+    img = cv2.filter2D(
+        img, -1, np.ascontiguousarray(psf[::-1, ::-1]).astype(np.float32), borderType=cv2.BORDER_REFLECT
+    )
     s = _STRENGTH[cell]
     std = float(rng.uniform(*s["noise"]))
     # sensor noise, shared by the three channels (demosaicing and JPEG correlate them anyway)
@@ -460,8 +521,17 @@ def _photo_item(index: int, seed: int, specs: Sequence[tuple[str, int, str]]) ->
     if not ok:
         raise RuntimeError("OpenCV failed to JPEG-encode a photo scene")
     rgb = np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
-    meta = {"index": index, "seed": seed, "size": [w, h], "background": bg_kind, "distractors": kinds,
-            "lighting": light, **blur, "noise_std": round(std, 4), "jpeg_quality": quality}
+    meta = {
+        "index": index,
+        "seed": seed,
+        "size": [w, h],
+        "background": bg_kind,
+        "distractors": kinds,
+        "lighting": light,
+        **blur,
+        "noise_std": round(std, 4),
+        "jpeg_quality": quality,
+    }
     return PhotoItem(rgb, codes, cell, meta)
 
 
@@ -483,7 +553,7 @@ def photo_suite(count: int = PHOTO_COUNT, seed: int = PHOTO_SEED) -> list[PhotoI
     items = []
     for i in range(count):
         n_codes = int(np.random.default_rng([seed, i, 1]).choice([1, 2, 3], p=[0.5, 0.3, 0.2]))
-        items.append(_photo_item(i, seed, pool[MAX_CODES * i: MAX_CODES * i + n_codes]))
+        items.append(_photo_item(i, seed, pool[MAX_CODES * i : MAX_CODES * i + n_codes]))
     return items
 
 
@@ -491,7 +561,6 @@ def photo_suite(count: int = PHOTO_COUNT, seed: int = PHOTO_SEED) -> list[PhotoI
 
 
 def _read_zxing(image: np.ndarray) -> set[str]:
-
     return {r.text for r in _decoder("zxing-cpp").decode(image)}
 
 
@@ -549,7 +618,9 @@ def run_photo_bench(
     """
     unknown = [m for m in methods if m not in PHOTO_METHODS]
     if unknown:
-        raise UsageError(f"unknown photo method(s) {', '.join(unknown)}; choose from {', '.join(PHOTO_METHODS)}")
+        raise UsageError(
+            f"unknown photo method(s) {', '.join(unknown)}; choose from {', '.join(PHOTO_METHODS)}"
+        )
     items = list(items) if items is not None else photo_suite(count, seed)
     rows = []
     bar = None
@@ -581,12 +652,19 @@ def run_photo_bench(
                     report(method, k + 1, len(items))
             for cell in [*[c for c in CELLS if c in per_cell], "all"]:
                 acc = per_cell[cell]
-                rows.append({
-                    "method": method, "decoder": _METHOD_DECODER[method], "cell": cell, "n": acc["n"],
-                    "decoded": acc["decoded"], "rate": acc["decoded"] / acc["n"] if acc["n"] else 0.0,
-                    "ms_per_image": statistics.median(acc["ms"]), "false_reads": acc["false"],
-                    "images": len(acc["ms"]),
-                })
+                rows.append(
+                    {
+                        "method": method,
+                        "decoder": _METHOD_DECODER[method],
+                        "cell": cell,
+                        "n": acc["n"],
+                        "decoded": acc["decoded"],
+                        "rate": acc["decoded"] / acc["n"] if acc["n"] else 0.0,
+                        "ms_per_image": statistics.median(acc["ms"]),
+                        "false_reads": acc["false"],
+                        "images": len(acc["ms"]),
+                    }
+                )
     finally:
         if bar:
             bar.stop()

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qrdeblur.scan.cascade import Cascade, CascadeConfig, Code, to_grey
+from qrdeblur.scan.cascade import ALT_STEPS, MAIN_STEPS, Cascade, CascadeConfig, Code, Step, to_grey
 
-__all__ = ["Cascade", "CascadeConfig", "Code", "load_deblurrer", "scan"]
+__all__ = ["ALT_STEPS", "MAIN_STEPS", "Cascade", "CascadeConfig", "Code", "Step", "load_deblurrer", "scan"]
 
 DEFAULT_BUDGET_MS = 800.0
 _DEBLURRERS: dict = {}

@@ -55,10 +55,14 @@ def scan_paths(
             yield _record(path, [], (time.perf_counter() - t0) * 1000, getattr(exc, "problem", str(exc)))
             continue
         except MemoryError:
-            yield _record(path, [], (time.perf_counter() - t0) * 1000, "out of memory while scanning this image")
+            yield _record(
+                path, [], (time.perf_counter() - t0) * 1000, "out of memory while scanning this image"
+            )
             continue
         except Exception as exc:  # a decoder or codec failure on one odd file must not end the batch
             msg = (str(exc).strip().splitlines() or [""])[0]
-            yield _record(path, [], (time.perf_counter() - t0) * 1000, f"scan failed ({type(exc).__name__}: {msg})")
+            yield _record(
+                path, [], (time.perf_counter() - t0) * 1000, f"scan failed ({type(exc).__name__}: {msg})"
+            )
             continue
         yield _record(path, [c.to_dict() for c in codes], (time.perf_counter() - t0) * 1000, None)

@@ -64,35 +64,62 @@ class Code:
         return d
 
 
-@dataclass
-class CascadeConfig:
-    """Knobs of the cascade (defaults measured on the ``photo`` suite, see the README bench notes).
+@dataclass(frozen=True)
+class Step:
+    """One attempt on a candidate: how to restore it and at which scale.
 
     Attributes:
-        module_px: working scale for the generator, px per module (its training range is 2.4-4 for
-            whole codes, 2-8 for windows).
-        alt_module_px: working scales tried in the alternatives stage.
-        margin: crop margin around the code square, as a fraction of the square's side.
-        max_side: largest rectified square side (px), whatever the estimate.
-        min_side: smallest rectified square side (px).
-        followup_ms: when the raw decode already read a code, the time (from the start) after
-            which no further candidate is tried; keeps easy photos fast.
-        max_candidates: texture candidates considered per image.
-        use_opencv: include OpenCV's detector among the candidate sources.
-        use_sharpen: try the classical ``sharpen`` in the alternatives stage.
+        method: the name reported with codes it reads.
+        restore: ``none`` (decode the rectified crop), ``deblur``, ``deblur-2x`` or ``sharpen``.
+        scale: ``native`` (the candidate's own pixel size times ``factor``) or ``module`` (``factor``
+            px per module, from the estimated module pitch; skipped when the pitch is unclear).
+        factor: see ``scale``.
     """
 
-    module_px: float = 3.0
-    alt_module_px: tuple[float, ...] = (4.0, 2.4)
+    method: str
+    restore: str
+    scale: str = "native"
+    factor: float = 1.0
+
+
+#: First pass over the candidates, best candidate first.
+MAIN_STEPS = (Step("rectify", "none"), Step("deblur", "deblur"))
+#: Later passes over the candidates still unread, while the budget lasts.
+ALT_STEPS = (
+    Step("deblur-rescale", "deblur", "module", 3.0),
+    Step("deblur-rescale", "deblur", "native", 0.6),
+    Step("deblur-2x", "deblur-2x"),
+    Step("sharpen", "sharpen"),
+    Step("deblur-rescale", "deblur", "native", 1.5),
+)
+
+
+@dataclass
+class CascadeConfig:
+    """Knobs of the cascade (defaults measured on the ``photo`` suite; see the module docstring).
+
+    Attributes:
+        main_steps: steps of the first pass (:data:`MAIN_STEPS`).
+        alt_steps: steps of the later passes (:data:`ALT_STEPS`).
+        margin: crop margin around the candidate square, as a fraction of the square's side.
+        max_side: largest rectified square side (px): bigger candidates are scaled down to it.
+        min_side: smallest rectified square side (px): smaller ones are scaled up to it.
+        followup_ms: when the raw decode already read a code, the time (from the start) after which
+            no further candidate is tried; keeps easy photos fast.
+        followup_min_score: ... and the texture score a candidate needs to be tried at all then.
+        max_candidates: texture candidates considered per image.
+        use_opencv: add OpenCV's detector to the candidate sources.
+    """
+
+    main_steps: tuple[Step, ...] = MAIN_STEPS
+    alt_steps: tuple[Step, ...] = ALT_STEPS
     margin: float = 0.15
     max_side: int = 256
     min_side: int = 64
-    followup_ms: float = 120.0
+    followup_ms: float = 400.0
+    followup_min_score: float = 0.4
     max_candidates: int = 24
-    use_opencv: bool = True
-    use_sharpen: bool = True
-    policy: str = "estimate"
-    guess_modules: float = 33.0
+    use_opencv: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -152,8 +179,10 @@ class Cascade:
         """Append ``new`` unless the same text was already read at an overlapping place."""
         centre = np.mean(np.asarray(new.corners), axis=0)
         for c in codes:
-            if c.text == new.text and (locate.quad_contains(c.corners, centre, 0.25)
-                                       or locate.quad_contains(new.corners, np.mean(c.corners, axis=0), 0.25)):
+            if c.text == new.text and (
+                locate.quad_contains(c.corners, centre, 0.25)
+                or locate.quad_contains(new.corners, np.mean(c.corners, axis=0), 0.25)
+            ):
                 return False
         codes.append(new)
         return True
@@ -161,7 +190,7 @@ class Cascade:
     # ------------------------------------------------------------------------------ geometry
     def _modules(self, cand: locate.Candidate, grey: np.ndarray, cache: dict) -> float | None:
         """Estimated number of modules across the candidate's quad, None when unclear (cached)."""
-        key = id(cand)
+        key = ("modules", id(cand))
         if key not in cache:
             native = quad_side(cand.quad)
             probe = rectify(grey, cand.quad, int(np.clip(round(native), 24, 512)), 0)
@@ -170,15 +199,16 @@ class Cascade:
             cache[key] = n if n is not None and 15 <= n <= probe.side / 1.5 else None
         return cache[key]
 
-    def _rectified(self, grey, cand, module_px: float, cache: dict):
+    def _rectified(self, grey, cand, step: Step, cache: dict):
+        """The candidate rectified at the step's scale (cached per side), or None to skip the step."""
         cfg = self.config
-        n_modules = self._modules(cand, grey, cache) if cfg.policy != "native" else None
-        if n_modules is not None:
-            side = n_modules * module_px
-        elif cfg.policy == "guess":
-            side = cfg.guess_modules * module_px
-        else:  # native scale, rescaled by the ratio of working scales
-            side = quad_side(cand.quad) * module_px / cfg.module_px
+        if step.scale == "module":
+            n_modules = self._modules(cand, grey, cache)
+            if n_modules is None:
+                return None
+            side = n_modules * step.factor
+        else:
+            side = quad_side(cand.quad) * step.factor
         side = int(np.clip(round(side), cfg.min_side, cfg.max_side))
         key = (id(cand), side)
         if key not in cache:
@@ -186,28 +216,30 @@ class Cascade:
             cache[key] = rectify(grey, cand.quad, side, margin)
         return cache[key]
 
-    def _decode_crop(self, crop: np.ndarray, rect, method: str, codes: list[Code]) -> list[Code]:
-        found = []
-        ok, _ = self.reader.read(crop)
-        for bc, corners in ok:
-            code = _code_from_zxing(bc, rect.points_to_image(corners), method)
-            if self._add(codes, code):
-                found.append(code)
-        return found
-
-    def _attempt(self, grey, cand, module_px: float, method: str, how: str, codes: list[Code], cache: dict):
-        rect = self._rectified(grey, cand, module_px, cache)
-        if how == "rectify":
-            return self._decode_crop(rect.image, rect, method, codes)
-        if how == "sharpen":
+    def _attempt(self, grey, cand, step: Step, codes: list[Code], cache: dict) -> None:
+        """Run one step on one candidate; codes read are added to ``codes``."""
+        if step.restore.startswith("deblur") and self.deblurrer is None:
+            return
+        rect = self._rectified(grey, cand, step, cache)
+        if rect is None:
+            return
+        key = ("done", id(rect), step.restore)
+        if key in cache:  # the same crop and restoration already tried (e.g. two scales clipped alike)
+            return
+        cache[key] = True
+        if step.restore == "none":
+            out = rect.image
+        elif step.restore == "sharpen":
             from qrdeblur.restore.classical import sharpen
 
-            out = sharpen(rect.image.astype(np.float32) / 255.0)
-            return self._decode_crop((out * 255).astype(np.uint8), rect, method, codes)
-        restored = self.deblurrer.deblur(rect.image)
-        if how == "deblur-2x":
-            restored = self.deblurrer.deblur(restored)
-        return self._decode_crop(restored, rect, method, codes)
+            out = (sharpen(rect.image.astype(np.float32) / 255.0) * 255).astype(np.uint8)
+        else:
+            out = self.deblurrer.deblur(rect.image)
+            if step.restore == "deblur-2x":
+                out = self.deblurrer.deblur(out)
+        ok, _ = self.reader.read(out)
+        for bc, corners in ok:
+            self._add(codes, _code_from_zxing(bc, rect.points_to_image(corners), step.method))
 
     # ------------------------------------------------------------------------------ the cascade
     def run(self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None) -> list[Code]:
@@ -222,46 +254,35 @@ class Cascade:
         ok, failed = self.reader.read(grey, errors=True)
         for bc, corners in ok:
             self._add(codes, _code_from_zxing(bc, corners, "raw"))
-        deadline = budget_ms if not codes else min(budget_ms, cfg.followup_ms)
+        deadline, min_score = budget_ms, 0.0
+        if codes:  # an easy photo: look further only for code-like regions, briefly
+            deadline, min_score = min(budget_ms, cfg.followup_ms), cfg.followup_min_score
         if elapsed() >= deadline:
             return codes
 
         cands = locate.zxing_candidates(failed)
         if cfg.use_opencv:
             cands += locate.opencv_candidates(grey)
-        cands += locate.texture_candidates(grey, cfg.max_candidates)
-        # prefer exact detector quads: drop texture boxes centred on one
-        exact = [c.quad for c in cands if c.exact]
-        cands = [c for c in cands if c.exact or not locate.covered(c, exact, 0.0)]
-
-        def is_open(cand) -> bool:
-            return not locate.covered(cand, [c.corners for c in codes])
+        exact = [c.quad for c in cands]
+        # texture boxes centred on a detector quad add nothing: the quad is exact
+        cands += [
+            c
+            for c in locate.texture_candidates(grey, cfg.max_candidates)
+            if c.score >= min_score and not locate.covered(c, exact, 0.0)
+        ]
 
         cache: dict = {}
-        # stage 3: the main attempt per candidate, best first
-        plan = [("rectify", "rectify", cfg.module_px)]
-        if self.deblurrer is not None:
-            plan.append(("deblur", "deblur", cfg.module_px))
-        for cand in cands:
-            for method, how, mpx in plan:
+        for steps, by_step in ((cfg.main_steps, False), (cfg.alt_steps, True)):
+            # main pass: every step on a candidate before the next candidate (best candidates first);
+            # alternatives: one step over every open candidate before the next step
+            order = (
+                [(s, c) for s in steps for c in cands] if by_step else [(s, c) for c in cands for s in steps]
+            )
+            for step, cand in order:
                 if elapsed() >= deadline:
                     return codes
-                if is_open(cand):
-                    self._attempt(grey, cand, mpx, method, how, codes, cache)
-
-        # stage 4: alternatives while the budget lasts
-        alts = []
-        if self.deblurrer is not None:
-            alts += [("deblur-rescale", "deblur", m) for m in cfg.alt_module_px]
-            alts.append(("deblur-2x", "deblur-2x", cfg.module_px))
-        if cfg.use_sharpen:
-            alts.append(("sharpen", "sharpen", cfg.module_px))
-        for method, how, mpx in alts:
-            for cand in cands:
-                if elapsed() >= deadline:
-                    return codes
-                if is_open(cand):
-                    self._attempt(grey, cand, mpx, method, how, codes, cache)
+                if not locate.covered(cand, [c.corners for c in codes]):
+                    self._attempt(grey, cand, step, codes, cache)
         return codes
 
 
@@ -292,4 +313,4 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-__all__ = ["Cascade", "CascadeConfig", "Code", "to_grey"]
+__all__ = ["ALT_STEPS", "MAIN_STEPS", "Cascade", "CascadeConfig", "Code", "Step", "to_grey"]

@@ -28,8 +28,9 @@ MAX_PIXELS = 60_000_000
 #: Smallest side that can hold a QR code (version 1 is 21 modules wide, at least 1 px each).
 MIN_SIDE = 21
 #: File name extensions a directory walk picks up (explicitly named files are tried whatever their name).
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib",
-                              ".tif", ".tiff", ".gif"})
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif"}
+)
 
 
 def _error(path: str | Path, problem: str) -> ImageReadError:
@@ -69,8 +70,11 @@ def _open(path: Path):
         # Pillow refuses claims above 2 * MAX_IMAGE_PIXELS itself, before reading any pixel
         m = re.search(r"\((\d+) pixels\)", str(exc))
         claimed = f"{int(m.group(1)) / 1e6:.0f} MP" if m else "too many pixels"
-        raise _error(path, f"image claims {claimed}, above the {MAX_PIXELS // 1_000_000} MP limit "
-                           "(decompression bomb?); refused") from None
+        raise _error(
+            path,
+            f"image claims {claimed}, above the {MAX_PIXELS // 1_000_000} MP limit "
+            "(decompression bomb?); refused",
+        ) from None
     except OSError as exc:
         raise _error(path, f"cannot read file ({exc.strerror or _first_line(exc)})") from None
     except Exception as exc:  # plugins raise SyntaxError, ValueError, struct.error on broken headers
@@ -121,11 +125,17 @@ def read_image(path: str | Path) -> np.ndarray:
     try:
         w, h = im.size
         if w * h > MAX_PIXELS:
-            raise _error(path, f"image claims {w}x{h} pixels ({w * h / 1e6:.0f} MP), above the "
-                               f"{MAX_PIXELS // 1_000_000} MP limit (decompression bomb?); refused")
+            raise _error(
+                path,
+                f"image claims {w}x{h} pixels ({w * h / 1e6:.0f} MP), above the "
+                f"{MAX_PIXELS // 1_000_000} MP limit (decompression bomb?); refused",
+            )
         if min(w, h) < MIN_SIDE:
-            raise _error(path, f"image of {w}x{h} pixels is too small to hold a QR code "
-                               f"(need at least {MIN_SIDE}x{MIN_SIDE})")
+            raise _error(
+                path,
+                f"image of {w}x{h} pixels is too small to hold a QR code "
+                f"(need at least {MIN_SIDE}x{MIN_SIDE})",
+            )
         try:
             im.load()
         except Exception as exc:  # OSError("image file is truncated"), SyntaxError, zlib errors, ...

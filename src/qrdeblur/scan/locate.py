@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 #: Long side (px) of the image the texture analysis works on.
-TEXTURE_WORK_SIDE = 900
+TEXTURE_WORK_SIDE = 700
 #: Window of the local standard deviation, in working pixels.
 TEXTURE_WINDOW = 9
 #: Thresholds as fractions of the 99.5th percentile of the contrast map, high to low.
@@ -62,7 +62,9 @@ class Candidate:
 
 def zxing_candidates(failed_quads) -> list[Candidate]:
     """Candidates from zxing-cpp's located-but-undecoded codes (see ZxingDecoder.detect_failed)."""
-    return [Candidate(np.asarray(q, dtype=np.float64).reshape(4, 2), "zxing", 1.0, True) for q in failed_quads]
+    return [
+        Candidate(np.asarray(q, dtype=np.float64).reshape(4, 2), "zxing", 1.0, True) for q in failed_quads
+    ]
 
 
 _OPENCV_DETECTOR = None
@@ -86,8 +88,9 @@ def opencv_candidates(grey: np.ndarray) -> list[Candidate]:
     return out
 
 
-def contrast_map(grey: np.ndarray, work_side: int = TEXTURE_WORK_SIDE,
-                 window: int = TEXTURE_WINDOW) -> tuple[np.ndarray, float]:
+def contrast_map(
+    grey: np.ndarray, work_side: int = TEXTURE_WORK_SIDE, window: int = TEXTURE_WINDOW
+) -> tuple[np.ndarray, float]:
     """Relative local contrast of a downscaled copy of ``grey``; returns (map, scale).
 
     Local standard deviation over ``window`` divided by the local mean brightness (plus an offset so
@@ -95,7 +98,11 @@ def contrast_map(grey: np.ndarray, work_side: int = TEXTURE_WORK_SIDE,
     """
     h, w = grey.shape[:2]
     s = min(1.0, work_side / max(h, w))
-    g = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else grey
+    g = (
+        cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        if s < 1
+        else grey
+    )
     f = g.astype(np.float32) * (1.0 / 255.0)
     mean = cv2.blur(f, (window, window))
     sq = cv2.blur(f * f, (window, window))
@@ -137,8 +144,41 @@ def _score(fill: float, aspect: float, side_px: float, contrast: float) -> float
     return float(fill * np.exp(-2.0 * (aspect - 1.0)) * size * min(1.0, contrast / 0.1))
 
 
+def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3) -> list[tuple]:
+    """Square parts of an irregular blob (a code merged with the text or barcode beside it).
+
+    The distance transform peaks at the centres of the blob's thick parts, and its value there is
+    the half side of the largest square that fits: a code is the thickest part of such a blob.
+    Returns rotated boxes ((cx, cy), (side, side), angle) in working pixels, thickest first.
+    """
+    dist = cv2.distanceTransform(blob, cv2.DIST_L2, 5)
+    r_min = TEXTURE_MIN_SIDE / 2
+    peaks = (dist >= cv2.dilate(dist, np.ones((5, 5), np.uint8))) & (dist >= r_min)
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-dist[ys, xs])
+    boxes: list[tuple] = []
+    for k in order:
+        y, x, r = int(ys[k]), int(xs[k]), float(dist[ys[k], xs[k]])
+        if any(
+            np.hypot(x - b[0][0] + offset[0], y - b[0][1] + offset[1]) < max(r, b[1][0] / 2) for b in boxes
+        ):
+            continue
+        # orientation of the part: the rotated box of the blob pixels near the peak
+        y0, y1 = max(0, int(y - 1.6 * r)), int(y + 1.6 * r) + 1
+        x0, x1 = max(0, int(x - 1.6 * r)), int(x + 1.6 * r) + 1
+        pts = cv2.findNonZero(blob[y0:y1, x0:x1])
+        angle = cv2.minAreaRect(pts)[2] if pts is not None and len(pts) >= 5 else 0.0
+        side = 2.2 * r
+        boxes.append(((x + offset[0], y + offset[1]), (side, side), angle))
+        if len(boxes) >= max_parts:
+            break
+    return boxes
+
+
 def texture_candidates(grey: np.ndarray, max_candidates: int = 40) -> list[Candidate]:
     """Square-ish, filled regions of high local contrast (see the module docstring), best first."""
+    from qrdeblur.scan.rectify import order_quad
+
     rel, s = contrast_map(grey)
     height, width = rel.shape
     top = float(np.percentile(rel, 99.5))
@@ -150,43 +190,34 @@ def texture_candidates(grey: np.ndarray, max_candidates: int = 40) -> list[Candi
             x, y, bw, bh, area = (int(v) for v in stats[i])
             if area < TEXTURE_MIN_SIDE**2 + 52 or max(bw, bh) > 0.95 * max(height, width):
                 continue
-            blob = (labels[y:y + bh, x:x + bw] == i).astype(np.uint8)
+            blob = (labels[y : y + bh, x : x + bw] == i).astype(np.uint8)
             contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             contour = max(contours, key=cv2.contourArea) + np.array([x, y], dtype=np.int32)
             rect = cv2.minAreaRect(contour)
-            (cx, cy), (rw, rh), angle = rect
+            (rw, rh) = rect[1]
             if min(rw, rh) < TEXTURE_MIN_SIDE:
                 continue
             aspect = max(rw, rh) / max(1.0, min(rw, rh))
             fill = area / max(1.0, rw * rh)
-            if fill < 0.5 or aspect > 5:
+            contrast = float(rel[y : y + bh, x : x + bw][blob > 0].mean())
+            if aspect <= 1.6 and fill >= 0.6:
+                quad = _outline(contour, rect)
+                found.append((_score(fill, aspect, np.sqrt(area) / s, contrast), quad))
                 continue
-            contrast = float(rel[y:y + bh, x:x + bw][blob > 0].mean())
-            score = _score(fill, aspect, np.sqrt(area) / s, contrast)
-            if aspect <= 1.6:
-                quads = [_outline(contour, rect)]
-            else:
-                # a code touching a barcode or text: overlapping square windows along the long side
-                from qrdeblur.scan.rectify import order_quad
-
-                long_side, short = max(rw, rh), min(rw, rh)
-                k = int(np.ceil((long_side - short) / (short / 2))) + 1
-                theta = np.deg2rad(angle if rw >= rh else angle + 90)
-                d = np.array([np.cos(theta), np.sin(theta)])
-                quads = [order_quad(cv2.boxPoints(((cx + d[0] * t, cy + d[1] * t), (short, short), angle)))
-                         for t in np.linspace(-(long_side - short) / 2, (long_side - short) / 2, k)]
-                score *= 0.7
-            for q in quads:
-                found.append((score, q / s, (*q.min(axis=0), *q.max(axis=0))))
+            # irregular: a code touching a barcode or a text block; take its thick square parts
+            for box in _square_parts(np.ascontiguousarray(blob), (x, y)):
+                side = box[1][0]
+                found.append((0.35 * _score(0.9, 1.0, side / s, contrast), order_quad(cv2.boxPoints(box))))
     found.sort(key=lambda t: -t[0])
     kept: list[tuple[float, np.ndarray, tuple]] = []
-    for item in found:
-        if any(_box_iou(item[2], k[2]) > TEXTURE_NMS_IOU for k in kept):
+    for score, quad in found:
+        bbox = (*quad.min(axis=0), *quad.max(axis=0))
+        if any(_box_iou(bbox, k[2]) > TEXTURE_NMS_IOU for k in kept):
             continue
-        kept.append(item)
+        kept.append((score, quad, bbox))
         if len(kept) >= max_candidates:
             break
-    return [Candidate(q, "texture", sc, False) for sc, q, _ in kept]
+    return [Candidate(q / s, "texture", sc, False) for sc, q, _ in kept]
 
 
 def quad_contains(quad, point, grow: float = 0.0) -> bool:
@@ -194,7 +225,12 @@ def quad_contains(quad, point, grow: float = 0.0) -> bool:
     q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
     c = q.mean(axis=0)
     q = c + (q - c) * (1 + grow)
-    return cv2.pointPolygonTest(q.astype(np.float32).reshape(-1, 1, 2), (float(point[0]), float(point[1])), False) >= 0
+    return (
+        cv2.pointPolygonTest(
+            q.astype(np.float32).reshape(-1, 1, 2), (float(point[0]), float(point[1])), False
+        )
+        >= 0
+    )
 
 
 def covered(candidate: Candidate, quads, grow: float = 0.15) -> bool:

@@ -81,8 +81,10 @@ def rectify(grey: np.ndarray, quad, side: int, margin: int) -> Rectified:
         raise UsageError(f"rectify needs side >= 8 and margin >= 0, got side={side}, margin={margin}")
     q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
     total = side + 2 * margin
-    dst = np.array([[margin, margin], [margin + side, margin], [margin + side, margin + side],
-                    [margin, margin + side]], dtype=np.float64)
+    dst = np.array(
+        [[margin, margin], [margin + side, margin], [margin + side, margin + side], [margin, margin + side]],
+        dtype=np.float64,
+    )
     scale = side / max(quad_side(q), 1e-6)
     pre = np.eye(3)
     src_img = grey
@@ -102,8 +104,9 @@ def rectify(grey: np.ndarray, quad, side: int, margin: int) -> Rectified:
             pre = np.array([[fx, 0, -x0 * fx], [0, fy, -y0 * fy], [0, 0, 1]])
     q_src = cv2.perspectiveTransform(q.reshape(-1, 1, 2), pre).reshape(4, 2)
     hom = cv2.getPerspectiveTransform(q_src.astype(np.float32), dst.astype(np.float32))
-    crop = cv2.warpPerspective(src_img, hom, (total, total), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpPerspective(
+        src_img, hom, (total, total), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     to_image = np.linalg.inv(hom @ pre)
     return Rectified(crop, to_image / to_image[2, 2], side, margin)
 
@@ -127,7 +130,7 @@ def estimate_module_px(crop: np.ndarray) -> float | None:
         p = p[4:-4]
         if p.size < 24 or not np.any(p):
             continue
-        ac = np.correlate(p, p, mode="full")[p.size - 1:]
+        ac = np.correlate(p, p, mode="full")[p.size - 1 :]
         ac = ac / (ac[0] + 1e-9)
         lags = np.arange(ac.size)
         lo, hi = 2, min(ac.size - 1, p.size // 3)
