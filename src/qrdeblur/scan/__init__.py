@@ -77,4 +77,20 @@ def scan(
     grey = to_grey(image)
     if deblurrer is None:
         deblurrer = load_deblurrer(model)
-    return Cascade(deblurrer, config).run(grey, budget_ms, t0)
+    return _cascade(deblurrer, config).run(grey, budget_ms, t0)
+
+
+_CASCADES: dict = {}
+
+
+def _cascade(deblurrer, config: CascadeConfig | None) -> Cascade:
+    """A cascade for this generator, reused across calls with the default config (it learns the
+    generator's speed on this machine, which keeps the last step inside the budget)."""
+    if config is not None:
+        return Cascade(deblurrer, config)
+    entry = _CASCADES.get(id(deblurrer))
+    if entry is None or entry[0] is not deblurrer:
+        if len(_CASCADES) > 8:
+            _CASCADES.clear()
+        entry = _CASCADES[id(deblurrer)] = (deblurrer, Cascade(deblurrer))
+    return entry[1]

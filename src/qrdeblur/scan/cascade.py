@@ -71,8 +71,9 @@ class Step:
     Attributes:
         method: the name reported with codes it reads.
         restore: ``none`` (decode the rectified crop), ``deblur``, ``deblur-2x`` or ``sharpen``.
-        scale: ``native`` (the candidate's own pixel size times ``factor``) or ``module`` (``factor``
-            px per module, from the estimated module pitch; skipped when the pitch is unclear).
+        scale: ``native`` (the candidate's own pixel size times ``factor``), ``module`` (``factor``
+            px per module, from the estimated module pitch; skipped when the pitch is unclear) or
+            ``side`` (the candidate square is ``factor`` px wide, whatever its size).
         factor: see ``scale``.
     """
 
@@ -109,6 +110,7 @@ class CascadeConfig:
         followup_min_score: ... and the texture score a candidate needs to be tried at all then.
         max_candidates: texture candidates considered per image.
         use_opencv: add OpenCV's detector to the candidate sources.
+        crop_binarizers: zxing-cpp binarizers tried in turn on a restored crop.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -120,6 +122,7 @@ class CascadeConfig:
     followup_min_score: float = 0.4
     max_candidates: int = 24
     use_opencv: bool = False
+    crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
     extra: dict = field(default_factory=dict)
 
 
@@ -147,16 +150,24 @@ class _Reader:
         self.zx = zxingcpp
         self.formats = zxingcpp.BarcodeFormat.QRCode
 
-    def read(self, grey: np.ndarray, errors: bool = False, min_side: int = DEFAULT_MIN_SIDE):
-        """(decoded [(barcode, corners)], failed [corners]) for ``grey``."""
+    def read(self, grey: np.ndarray, errors: bool = False, min_side: int = DEFAULT_MIN_SIDE, binarizers=None):
+        """(decoded [(barcode, corners)], failed [corners]) for ``grey``.
+
+        ``binarizers``: zxing-cpp binarizer names tried in turn until one decodes (default: its
+        LocalAverage only).
+        """
         big, factor = upscale_for_decoding(grey, min_side, "cubic")
         ok, failed = [], []
-        for bc in self.zx.read_barcodes(big, formats=self.formats, return_errors=errors):
-            corners = [[x / factor, y / factor] for x, y in _position(bc)]
-            if bc.valid:
-                ok.append((bc, corners))
-            else:
-                failed.append(corners)
+        for name in binarizers or ("LocalAverage",):
+            binarizer = getattr(self.zx.Binarizer, name)
+            for bc in self.zx.read_barcodes(big, formats=self.formats, return_errors=errors, binarizer=binarizer):
+                corners = [[x / factor, y / factor] for x, y in _position(bc)]
+                if bc.valid:
+                    ok.append((bc, corners))
+                else:
+                    failed.append(corners)
+            if ok:
+                break
         return ok, failed
 
 
@@ -173,6 +184,7 @@ class Cascade:
         self.deblurrer = deblurrer
         self.config = config or CascadeConfig()
         self.reader = _Reader()
+        self._ms_per_px: float | None = None
 
     # ------------------------------------------------------------------------------ bookkeeping
     def _add(self, codes: list[Code], new: Code) -> bool:
@@ -207,6 +219,8 @@ class Cascade:
             if n_modules is None:
                 return None
             side = n_modules * step.factor
+        elif step.scale == "side":
+            side = step.factor
         else:
             side = quad_side(cand.quad) * step.factor
         side = int(np.clip(round(side), cfg.min_side, cfg.max_side))
@@ -216,8 +230,12 @@ class Cascade:
             cache[key] = rectify(grey, cand.quad, side, margin)
         return cache[key]
 
-    def _attempt(self, grey, cand, step: Step, codes: list[Code], cache: dict) -> None:
-        """Run one step on one candidate; codes read are added to ``codes``."""
+    def _attempt(self, grey, cand, step: Step, codes: list[Code], cache: dict, time_left: float = np.inf) -> None:
+        """Run one step on one candidate; codes read are added to ``codes``.
+
+        A deblur whose predicted duration (from the generator's measured speed on this machine,
+        per pixel) exceeds ``time_left`` ms is skipped, so the budget is not overrun by much.
+        """
         if step.restore.startswith("deblur") and self.deblurrer is None:
             return
         rect = self._rectified(grey, cand, step, cache)
@@ -225,6 +243,9 @@ class Cascade:
             return
         key = ("done", id(rect), step.restore)
         if key in cache:  # the same crop and restoration already tried (e.g. two scales clipped alike)
+            return
+        passes = 2 if step.restore == "deblur-2x" else 1 if step.restore == "deblur" else 0
+        if passes and self._ms_per_px is not None and passes * self._ms_per_px * rect.image.size > time_left:
             return
         cache[key] = True
         if step.restore == "none":
@@ -234,10 +255,14 @@ class Cascade:
 
             out = (sharpen(rect.image.astype(np.float32) / 255.0) * 255).astype(np.uint8)
         else:
+            t = time.perf_counter()
             out = self.deblurrer.deblur(rect.image)
             if step.restore == "deblur-2x":
                 out = self.deblurrer.deblur(out)
-        ok, _ = self.reader.read(out)
+            rate = (time.perf_counter() - t) * 1000 / (passes * rect.image.size)
+            # remember the slowest recent speed (a loaded machine is slow for a while)
+            self._ms_per_px = rate if self._ms_per_px is None else max(rate, 0.7 * self._ms_per_px + 0.3 * rate)
+        ok, _ = self.reader.read(out, binarizers=self.config.crop_binarizers)
         for bc, corners in ok:
             self._add(codes, _code_from_zxing(bc, rect.points_to_image(corners), step.method))
 
@@ -282,7 +307,7 @@ class Cascade:
                 if elapsed() >= deadline:
                     return codes
                 if not locate.covered(cand, [c.corners for c in codes]):
-                    self._attempt(grey, cand, step, codes, cache)
+                    self._attempt(grey, cand, step, codes, cache, deadline - elapsed())
         return codes
 
 
