@@ -150,7 +150,7 @@ def test_get_method_parses_arguments():
     assert get_method("raw").name == "raw"
     assert get_method("wiener-oracle:0.001").name == "wiener-oracle:0.001"
     assert get_method("rl-oracle:20").name == "rl-oracle:20"
-    for bad in ("raw:3", "rl-oracle:abc", "rl-oracle:-5", "wiener-oracle:0", "paper-g"):
+    for bad in ("raw:3", "rl-oracle:abc", "rl-oracle:-5", "wiener-oracle:0", "no-such-method"):
         with pytest.raises(UsageError):
             get_method(bad)
 

@@ -1,0 +1,26 @@
+"""The shipped model as a bench method: loads offline, restores batches, and reads codes raw decoding misses."""
+
+import numpy as np
+
+from qrdeblur.bench.methods import get_method
+from qrdeblur.bench.suites import paper80
+from qrdeblur.decode import get_decoder
+from qrdeblur.metrics.decoding import decodes_correctly
+
+
+def test_shipped_model_beats_raw_on_moderate_motion_blur():
+    items = [it for it in paper80(per_cell=12) if it.cell == "len5-s1"]
+    decoder = get_decoder("zxing-cpp")
+    counts = {}
+    for name in ("raw", "model"):
+        restored = get_method(name).restore_batch(items)
+        assert all(r.dtype == np.uint8 and r.shape == (80, 80) for r in restored)
+        counts[name] = sum(decodes_correctly(r, it.payloads, decoder) for r, it in zip(restored, items, strict=True))
+    # measured on the full cell (48 codes): raw 4%, shipped model 65%
+    assert counts["model"] >= counts["raw"] + 3, counts
+
+
+def test_paper_generator_method_runs_untrained_architecture():
+    items = paper80(per_cell=1)[:2]
+    out = get_method("paper-g").restore_batch(items)
+    assert [o.shape for o in out] == [(80, 80), (80, 80)]
