@@ -75,12 +75,14 @@ class Step:
             px per module, from the estimated module pitch; skipped when the pitch is unclear) or
             ``side`` (the candidate square is ``factor`` px wide, whatever its size).
         factor: see ``scale``.
+        stretch: stretch the crop's grey levels (1st-99th percentile to 0-255) before restoring.
     """
 
     method: str
     restore: str
     scale: str = "native"
     factor: float = 1.0
+    stretch: bool = False
 
 
 #: First pass over the candidates, best candidate first.
@@ -241,22 +243,23 @@ class Cascade:
         rect = self._rectified(grey, cand, step, cache)
         if rect is None:
             return
-        key = ("done", id(rect), step.restore)
+        key = ("done", id(rect), step.restore, step.stretch)
         if key in cache:  # the same crop and restoration already tried (e.g. two scales clipped alike)
             return
         passes = 2 if step.restore == "deblur-2x" else 1 if step.restore == "deblur" else 0
         if passes and self._ms_per_px is not None and passes * self._ms_per_px * rect.image.size > time_left:
             return
         cache[key] = True
+        crop = _stretch(rect.image) if step.stretch else rect.image
         if step.restore == "none":
-            out = rect.image
+            out = crop
         elif step.restore == "sharpen":
             from qrdeblur.restore.classical import sharpen
 
-            out = (sharpen(rect.image.astype(np.float32) / 255.0) * 255).astype(np.uint8)
+            out = (sharpen(crop.astype(np.float32) / 255.0) * 255).astype(np.uint8)
         else:
             t = time.perf_counter()
-            out = self.deblurrer.deblur(rect.image)
+            out = self.deblurrer.deblur(crop)
             if step.restore == "deblur-2x":
                 out = self.deblurrer.deblur(out)
             rate = (time.perf_counter() - t) * 1000 / (passes * rect.image.size)
@@ -309,6 +312,14 @@ class Cascade:
                 if not locate.covered(cand, [c.corners for c in codes]):
                     self._attempt(grey, cand, step, codes, cache, deadline - elapsed())
         return codes
+
+
+def _stretch(crop: np.ndarray) -> np.ndarray:
+    """Grey levels stretched so the 1st and 99th percentiles map to 0 and 255."""
+    lo, hi = np.percentile(crop, (1, 99))
+    if hi - lo < 8:
+        return crop
+    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
