@@ -75,25 +75,29 @@ class Step:
             px per module, from the estimated module pitch; skipped when the pitch is unclear) or
             ``side`` (the candidate square is ``factor`` px wide, whatever its size).
         factor: see ``scale``.
-        stretch: stretch the crop's grey levels (1st-99th percentile to 0-255) before restoring.
     """
 
     method: str
     restore: str
     scale: str = "native"
     factor: float = 1.0
-    stretch: bool = False
 
 
-#: First pass over the candidates, best candidate first.
-MAIN_STEPS = (Step("rectify", "none"), Step("deblur", "deblur"))
-#: Later passes over the candidates still unread, while the budget lasts.
-ALT_STEPS = (
-    Step("deblur-rescale", "deblur", "module", 3.0),
-    Step("deblur-rescale", "deblur", "native", 0.6),
-    Step("deblur-2x", "deblur-2x"),
+#: First pass over the candidates, best candidate first: the cheap steps (the rectified crop as is,
+#: the classical sharpen, a few ms each) then the generator with the code about 128 px wide.
+MAIN_STEPS = (
+    Step("rectify", "none"),
     Step("sharpen", "sharpen"),
-    Step("deblur-rescale", "deblur", "native", 1.5),
+    Step("deblur", "deblur", "module", 3.0),
+    Step("deblur", "deblur", "side", 128),
+)
+#: Later passes over the candidates still unread, one step at a time, while the budget lasts.
+ALT_STEPS = (
+    Step("deblur-rescale", "deblur", "native", 1.0),
+    Step("deblur-rescale", "deblur", "native", 0.5),
+    Step("deblur-rescale", "deblur", "native", 1.25),
+    Step("deblur-2x", "deblur-2x", "native", 1.0),
+    Step("deblur-rescale", "deblur", "module", 4.0),
 )
 
 
@@ -120,7 +124,7 @@ class CascadeConfig:
     margin: float = 0.15
     max_side: int = 256
     min_side: int = 64
-    followup_ms: float = 400.0
+    followup_ms: float = 130.0
     followup_min_score: float = 0.4
     max_candidates: int = 24
     use_opencv: bool = False
@@ -186,7 +190,7 @@ class Cascade:
         self.deblurrer = deblurrer
         self.config = config or CascadeConfig()
         self.reader = _Reader()
-        self._ms_per_px: float | None = None
+        self._ms_per_px: float | None = 6e-4  # a prior (2 cores, qrunet), replaced once measured
 
     # ------------------------------------------------------------------------------ bookkeeping
     def _add(self, codes: list[Code], new: Code) -> bool:
@@ -243,14 +247,14 @@ class Cascade:
         rect = self._rectified(grey, cand, step, cache)
         if rect is None:
             return
-        key = ("done", id(rect), step.restore, step.stretch)
+        key = ("done", id(rect), step.restore)
         if key in cache:  # the same crop and restoration already tried (e.g. two scales clipped alike)
             return
         passes = 2 if step.restore == "deblur-2x" else 1 if step.restore == "deblur" else 0
         if passes and self._ms_per_px is not None and passes * self._ms_per_px * rect.image.size > time_left:
             return
         cache[key] = True
-        crop = _stretch(rect.image) if step.stretch else rect.image
+        crop = rect.image
         if step.restore == "none":
             out = crop
         elif step.restore == "sharpen":
@@ -312,14 +316,6 @@ class Cascade:
                 if not locate.covered(cand, [c.corners for c in codes]):
                     self._attempt(grey, cand, step, codes, cache, deadline - elapsed())
         return codes
-
-
-def _stretch(crop: np.ndarray) -> np.ndarray:
-    """Grey levels stretched so the 1st and 99th percentiles map to 0 and 255."""
-    lo, hi = np.percentile(crop, (1, 99))
-    if hi - lo < 8:
-        return crop
-    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
