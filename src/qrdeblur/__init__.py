@@ -18,10 +18,10 @@ import importlib
 __version__ = "0.1.0"
 
 _LAZY = {
-    "scan": ("qrdeblur.scanner", "scan"),
-    "Code": ("qrdeblur.scanner", "Code"),
+    "scan": ("qrdeblur.scan", None),  # the subpackage, callable: qrdeblur.scan(image)
+    "Code": ("qrdeblur.scan", "Code"),
     "Deblurrer": ("qrdeblur.restore.deblurrer", "Deblurrer"),
-    "read_image": ("qrdeblur.scanner.imageio", "read_image"),
+    "read_image": ("qrdeblur.scan.imageio", "read_image"),
     "QRSpec": ("qrdeblur.synth.render", "QRSpec"),
     "render_code": ("qrdeblur.synth.render", "render_code"),
     "kernels": ("qrdeblur.synth", "kernels"),
@@ -42,6 +42,8 @@ def __getattr__(name: str):
         module, attr = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'qrdeblur' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
     globals()[name] = value
     return value
