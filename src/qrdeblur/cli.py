@@ -175,11 +175,36 @@ def bench(
 
     if out is not None and (out / "results.csv").exists() and not force:
         raise UsageError(f"{out / 'results.csv'}: exists (use --force to overwrite)")
-    result = run_bench(suite, _split(methods), _split(decoders), out=None, progress=sys.stderr.isatty())
+    if suite == "photo":
+        result = _photo_bench(_split(methods))
+    else:
+        result = run_bench(suite, _split(methods), _split(decoders), out=None, progress=sys.stderr.isatty())
     typer.echo(format_table(result))
     if out is not None:
         write_report(result, out)
         typer.echo(f"wrote {out}/results.csv, summary.json and the heatmap")
+
+
+def _photo_bench(methods: list[str]):
+    """The ``photo`` suite: whole-scene readers (zxing-only, opencv, scan); rows as the other suites'.
+
+    Each reader picks its own decoder (``--decoders`` does not apply); totals over all scenes and the
+    false reads (texts read that are not in the scene) go to stderr.
+    """
+    from qrdeblur.bench.photo import run_photo_bench
+    from qrdeblur.bench.runner import BenchResult, BenchRow
+
+    rows = run_photo_bench(methods, progress=sys.stderr.isatty())
+    cells = [c for c in dict.fromkeys(r["cell"] for r in rows) if c != "all"]
+    result = BenchResult("photo", methods, sorted({r["decoder"] for r in rows}), cells)
+    for r in rows:
+        if r["cell"] == "all":
+            typer.echo(f"{r['method']}: {r['decoded']}/{r['n']} codes read ({r['rate']:.1%}) in {r['images']} scenes, "
+                       f"median {r['ms_per_image']:.0f} ms per photo, {r['false_reads']} false reads", err=True)
+            continue
+        result.rows.append(BenchRow(r["method"], r["decoder"], r["cell"], r["n"], r["decoded"],
+                                    round(r["rate"], 4), round(r["ms_per_image"], 3)))
+    return result
 
 
 @app.command()

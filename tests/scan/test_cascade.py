@@ -179,9 +179,10 @@ def test_scan_never_imports_torch(tmp_path):
     path = tmp_path / "s.png"
     cv2.imwrite(str(path), _u8(scene))
     code = (
-        "import sys; import qrdeblur.scan as s; "
+        "import sys; import qrdeblur; import qrdeblur.scan as s; "
         f"codes = s.scan({str(path)!r}); "
         "assert [c.text for c in codes] == ['NO-TORCH'], codes; "
+        f"assert [c.text for c in qrdeblur.scan({str(path)!r})] == ['NO-TORCH']; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

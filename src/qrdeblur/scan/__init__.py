@@ -1,7 +1,9 @@
 """Scan photos for QR codes: plain decoding first, then locate, rectify, deblur and decode the rest.
 
 ``scan(image)`` returns every code it read, each once, with the method that read it (see
-:mod:`qrdeblur.scan.cascade`). Torch-free: the generator runs through onnxruntime.
+:mod:`qrdeblur.scan.cascade`). Torch-free: the generator runs through onnxruntime. The package is
+itself callable, so ``qrdeblur.scan(image)`` (the top-level API) and ``qrdeblur.scan.scan(image)``
+are the same call.
 
 Example:
     >>> from qrdeblur.scan import scan
@@ -12,7 +14,9 @@ Example:
 from __future__ import annotations
 
 import sys
+import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +106,16 @@ class _CallableModule(type(sys.modules[__name__])):
     package that holds the pipeline stages (``qrdeblur.scan.cascade`` ...)."""
 
     def __call__(self, *args, **kwargs):
+        return scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
+
+
+class _CallableModule(types.ModuleType):
+    """This package as a module object that can be called like :func:`scan`."""
+
+    def __call__(self, *args, **kwargs) -> list[Code]:
         return scan(*args, **kwargs)
 
 

@@ -7,19 +7,23 @@ Three sources, in the order the cascade tries them:
 2. ``opencv``: ``cv2.QRCodeDetectorAruco.detectMulti`` quadrilaterals (detect only, no decode).
 3. ``texture``: high local contrast regions. A code, however blurred, is a square patch of
    strong, fine, two-dimensional contrast; the local standard deviation (relative to the local
-   brightness, so shadows and dark labels count alike) is thresholded at several levels (a code
-   blurred to low contrast appears only at the low levels, where sharp text around it merges into
-   big blobs; at high levels it is the other way round), components that are square-ish and filled
-   become rotated boxes, and elongated ones (a code touching a barcode or a text block) are cut into
-   overlapping square windows. Ranked by mean contrast x fill x squareness, near-duplicates removed.
+   brightness, so shadows and dark labels count alike) on a copy at most 700 px wide is thresholded at
+   several levels (a code blurred to low contrast appears only at the low levels, where the sharp
+   text around it merges into bigger blobs; at high levels it is the other way round). Square-ish,
+   filled components become their outline (a quadrilateral when the hull is one, else the rotated
+   box); irregular ones (a code touching a barcode or a text block) give their thickest square
+   parts (distance-transform peaks). Ranked by shape, not contrast (:func:`_score`), near
+   duplicates removed.
 
-Measured on the first 90 scenes of the ``photo`` suite, over the 86 codes zxing-cpp could not read
-(8 mild, 31 moderate, 47 severe): the zxing-cpp detections cover 8 of them, OpenCV's detector 5,
-the texture regions 79 (92 %), with a median of 18 texture candidates per image, a third of the
-missed codes being the top-ranked candidate and 62 % within the first three; 50 ms for a 2000 px
-photo. Blurred finder patterns lose their 1:1:3:1:1 structure long before the code stops being
-restorable, which is why the detector-based sources find so few; they come first anyway because
-their corners are exact.
+Measured on the first 90 scenes of the ``photo`` suite, over the 93 codes zxing-cpp could not read
+(9 mild, 36 moderate, 48 severe): zxing-cpp's failed detections cover 9 of them, OpenCV's detector
+6 (17 ms per photo), the texture regions 91 (98 %), with a median of 23 texture candidates per photo;
+the missed code's region is the first candidate for 41 % of them, within the first three for 81 %
+and the first five for 91 %; about 30 ms per 2000 px photo (CPU). Blurred finder patterns lose their
+1:1:3:1:1 profile long before the code stops being restorable, which is why the detectors find so
+few; zxing-cpp's come first anyway because they are free and their corners exact. OpenCV's are off
+by default (:class:`~qrdeblur.scan.cascade.CascadeConfig` ``use_opencv``): they cost 17 ms a
+photo for codes the texture regions nearly always cover too.
 """
 
 from __future__ import annotations
@@ -137,8 +141,8 @@ def _score(fill: float, aspect: float, side_px: float, contrast: float) -> float
     """How code-like a contrast blob is: filled, square, not tiny; contrast matters little.
 
     Blurred codes have *less* contrast than the sharp print around them, so ranking by contrast
-    puts text first; on the photo suite, shape ranks the blob of a missed code first 44 % of the
-    time and within the first five 87 % (contrast-first: 22 % and 82 %).
+    puts text first; on the photo suite (first 90 scenes), ranking by shape put the region of a
+    missed code first 44 % of the time and within the first five 87 % (by contrast: 22 % and 82 %).
     """
     size = 1.0 / (1.0 + np.exp(-(side_px - 60.0) / 15.0))
     return float(fill * np.exp(-2.0 * (aspect - 1.0)) * size * min(1.0, contrast / 0.1))
