@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import sys
-import sys
 import time
 import types
 from pathlib import Path
@@ -99,17 +98,6 @@ def _cascade(deblurrer, config: CascadeConfig | None) -> Cascade:
             _CASCADES.clear()
         entry = _CASCADES[id(deblurrer)] = (deblurrer, Cascade(deblurrer))
     return entry[1]
-
-
-class _CallableModule(type(sys.modules[__name__])):
-    """Lets ``qrdeblur.scan(image)`` (DESIGN.md's API) call :func:`scan` while ``qrdeblur.scan`` stays the
-    package that holds the pipeline stages (``qrdeblur.scan.cascade`` ...)."""
-
-    def __call__(self, *args, **kwargs):
-        return scan(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 
 class _CallableModule(types.ModuleType):
