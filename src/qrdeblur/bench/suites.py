@@ -100,5 +100,7 @@ def reserved_payloads() -> frozenset[str]:
 
 
 def is_reserved_payload(payload: str) -> bool:
-    """True when ``payload`` belongs to a benchmark suite."""
-    return payload in reserved_payloads()
+    """True when ``payload`` belongs to a benchmark suite (paper80 or photo)."""
+    from qrdeblur.bench.photo import photo_payloads
+
+    return payload in reserved_payloads() or payload in photo_payloads()

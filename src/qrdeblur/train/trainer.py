@@ -126,7 +126,6 @@ def train(
             raise UsageError(f"{out}: nothing to resume (no last.pt)")
     elif out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: run folder exists and is not empty; use --resume or another --out")
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed % 2**32)
     torch.set_num_threads(cfg.threads)
@@ -147,6 +146,7 @@ def train(
     o = cfg.optim
     opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2)) if D is not None else None
+    out.mkdir(parents=True, exist_ok=True)  # only now: a bad model or loss setting leaves nothing behind
 
     step, elapsed_before, best = 0, 0.0, None
     if resume:
