@@ -29,11 +29,25 @@ def summary(result: BenchResult) -> dict:
     methods = {}
     for m in result.methods:
         rows = [r for r in result.rows if r.method == m and r.decoder == decoder]
+        if not rows:  # a whole-scene reader with its own decoder (suite photo: opencv)
+            rows = [r for r in result.rows if r.method == m]
         methods[m] = {
             "decode_rate": round(float(np.mean([r.rate for r in rows])), 4),
             "ms_per_image": round(float(np.median([r.ms_per_image for r in rows])), 3),
         }
     return {"suite": result.suite, "decoder": decoder, "methods": methods}
+
+
+def _rate(result: BenchResult, method: str, decoder: str, cell: str) -> float:
+    try:
+        return result.row(method, decoder, cell).rate
+    except KeyError:  # a pair that was not run (suite photo): blank in the heatmap
+        return float("nan")
+
+
+def _mean(result: BenchResult, method: str, decoder: str) -> float:
+    rates = [r.rate for r in result.rows if r.method == method and r.decoder == decoder]
+    return float(np.mean(rates)) if rates else float("nan")
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -81,7 +95,7 @@ def plot_heatmap(result: BenchResult, path: Path) -> None:
         grid = (
             np.array(
                 [
-                    [result.row(m, decoder, c).rate for c in result.cells] + [result.mean_rate(m, decoder)]
+                    [_rate(result, m, decoder, c) for c in result.cells] + [_mean(result, m, decoder)]
                     for m in result.methods
                 ]
             )
@@ -139,6 +153,8 @@ def format_table(result: BenchResult) -> str:
     table.add_column("ms/img", justify="right")
     for m in result.methods:
         for d in result.decoders:
+            if not any(r.method == m and r.decoder == d for r in result.rows):
+                continue  # suite photo: each reader has its own decoder
             rows = [result.row(m, d, c) for c in result.cells]
             table.add_row(
                 m,
