@@ -133,10 +133,8 @@ def _build(cls, values: Any, where: str):
         )
     kwargs = {}
     for name, value in values.items():
-        ftype = fields[name].type
         sub = _NESTED.get((cls.__name__, name))
         kwargs[name] = _build(sub, value, f"{where}.{name}" if where else name) if sub else value
-        del ftype
     return cls(**kwargs)
 
 
