@@ -29,6 +29,7 @@ class QRUNetConfig:
     levels: int = 3
     blocks_per_level: int = 1
     bottleneck_blocks: int = 2
+    global_context: bool = False
 
 
 class ResBlock(nn.Module):
@@ -41,6 +42,24 @@ class ResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+
+
+class GlobalContext(nn.Module):
+    """Adds an image-wide summary to every position: mean-pool, 1x1 conv, ReLU, 1x1 conv, broadcast add.
+
+    A blur kernel is shared by the whole crop, so every position benefits from evidence gathered
+    everywhere (the direction and length of a motion streak are clearest where edges run across
+    it). Convolutions alone only see their receptive field; this costs two tiny matrix products.
+    """
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.fc1 = nn.Conv2d(ch, ch, 1)
+        self.fc2 = nn.Conv2d(ch, ch, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = F.adaptive_avg_pool2d(x, 1)
+        return x + self.fc2(F.relu(self.fc1(g), inplace=True))
 
 
 class QRUNet(nn.Module):
@@ -59,7 +78,12 @@ class QRUNet(nn.Module):
             self.enc.append(nn.Sequential(*[ResBlock(ch) for _ in range(cfg.blocks_per_level)]))
             self.down.append(nn.Conv2d(ch, ch * 2, 2, stride=2))
         ch = w * 2**cfg.levels
-        self.bottleneck = nn.Sequential(*[ResBlock(ch) for _ in range(cfg.bottleneck_blocks)])
+        blocks: list[nn.Module] = []
+        for _ in range(cfg.bottleneck_blocks):
+            blocks.append(ResBlock(ch))
+            if cfg.global_context:
+                blocks.append(GlobalContext(ch))
+        self.bottleneck = nn.Sequential(*blocks)
         self.up = nn.ModuleList()
         self.dec = nn.ModuleList()
         for i in reversed(range(cfg.levels)):

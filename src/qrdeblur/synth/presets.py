@@ -3,8 +3,9 @@
 - ``paper``: exactly the paper's recipe (80x80 RGB, ``fspecial('motion', LEN, THETA)`` with LEN and
   THETA uniform in 0..20, Gaussian blur sigma uniform in 1..3, Gaussian noise).
 - ``default``: our broad training distribution (all angles, LEN 0..25, defocus, camera shake, wear,
-  versions 1-10, module sizes 2-8 px, lighting, JPEG, small geometric jitter). It covers the ranges of
-  every benchmark suite, and never emits a payload reserved for a benchmark.
+  versions 1-10, 2.2-4 px per module (the scanner's working scale), lighting, JPEG, small geometric
+  jitter). It covers the ranges of every benchmark suite, and never emits a payload reserved for a
+  benchmark.
 
 A pair is a :class:`Pair`: float32 images in [0, 1] of the same shape, and ``meta`` with every drawn
 parameter (JSON-serialisable).
@@ -136,15 +137,55 @@ def _stays_inside(matrix_h: np.ndarray, margin: float, size: int) -> bool:
     return bool(np.all((moved >= -0.5) & (moved <= size - 0.5)))
 
 
-def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[str] | None = None) -> Pair:
-    """Our broad training recipe (grey, ``size`` x ``size``).
+def _clean_pair(rng: np.random.Generator, size: int, payload: str) -> Pair:
+    """The ``clean`` framing of :func:`default_pair` (see there)."""
+    spec, symbol = fit_symbol(payload, rng, (1, 1, 2, 2, 3), None, random_mask=True)
+    qz = int(rng.choice([2, 3, 4, 4]))
+    matrix = module_matrix(symbol, qz)
+    sharp = render_matrix(matrix, size_px=size)
+    turns = int(rng.integers(0, 4))
+    sharp = np.ascontiguousarray(np.rot90(sharp, turns))
+    length, theta = float(rng.uniform(0, 22)), float(rng.uniform(0, 180))
+    sigma = float(rng.uniform(0.5, 3.2))
+    psf = kernels.compose(kernels.motion(length, theta), kernels.gaussian(sigma))
+    blurred, noise = degrade.gaussian_noise(degrade.convolve(sharp, psf), rng, float(rng.uniform(0, 0.02)))
+    meta = {
+        "preset": "default",
+        "framing": "clean",
+        "payload": spec.payload,
+        "size": size,
+        "quiet_zone": qz,
+        "rot90": turns,
+        "dark": 0.0,
+        "light": 1.0,
+        "version": int(symbol.version),
+        "ecc": str(symbol.error),
+        "mask": int(symbol.mask),
+        "module_px": size / matrix.shape[0],
+        "motion_length": length,
+        "motion_angle": theta,
+        "gaussian_sigma": sigma,
+        **noise,
+    }
+    return Pair(sharp.astype(np.float32), degrade.quantise(blurred).astype(np.float32), meta)
 
-    Two framings: 70% of the time the whole code fills the canvas (quiet zone 1-4 modules, versions
-    1-4, as the scanner rescales a located code and as in ``paper80``); otherwise a window of a code
-    printed at 2-8 px per module (versions 1-10). The printed code gets print levels, wear and
-    lighting, then blur (motion at any angle up to 25 px, Gaussian, defocus, camera shake), noise,
-    JPEG and 8-bit quantisation. The target is the intact code at full contrast, aligned with the
-    observation (geometric jitter and 90-degree turns are applied to both).
+
+def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[str] | None = None) -> Pair:
+    """Our training recipe (grey, ``size`` x ``size``): three framings, each drawn every step.
+
+    - ``clean`` (45%): the whole code fills the canvas (versions 1-3, quiet zone 2-4 modules, so
+      2.3-3.5 px per module at 80 px) printed at full contrast and blurred by the optics-and-motion
+      model the scanner meets after rescaling a located code: motion up to 22 px at any angle, then
+      Gaussian sigma 0.5-3.2 px, light noise. The long motion blurs are the hard part of the job,
+      so this framing gets the largest share.
+    - ``whole`` (30%): the same framing (versions 1-4, quiet zone 1-4) with everything a real print
+      adds: ink and paper levels, wear, uneven light, geometric jitter, defocus and camera shake,
+      heavier noise, JPEG.
+    - ``window`` (25%): an 80 px window of a larger code (versions 1-10) at 2.2-4 px per module, the
+      scale the scanner rescales a located code to (3 px per module), with the same degradations.
+
+    The target is the intact code at full contrast, aligned with the observation (geometric jitter
+    and 90-degree turns are applied to both).
     """
     from qrdeblur.bench.suites import is_reserved_payload
 
@@ -154,7 +195,11 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
         payload = str(payloads[int(rng.integers(len(payloads)))]) if payloads else random_payload(rng)
         if not is_reserved_payload(payload):
             break
-    whole = rng.random() < 0.7
+    draw = rng.random()
+    framing = "clean" if draw < 0.45 else "whole" if draw < 0.75 else "window"
+    if framing == "clean":
+        return _clean_pair(rng, size, payload)
+    whole = framing == "whole"
     meta: dict = {"preset": "default", "payload": payload, "size": size}
     if whole:
         spec, symbol = fit_symbol(payload, rng, (1, 1, 2, 2, 3, 4), None, random_mask=True)
@@ -165,13 +210,16 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
         meta.update(framing="whole", quiet_zone=qz)
     else:
         spec, symbol = fit_symbol(payload, rng, tuple(range(1, 11)), None, random_mask=True)
-        module_px = int(rng.integers(2, 9))
-        full = render_matrix(module_matrix(symbol, 4), module_px=module_px)
+        module_px = float(rng.uniform(2.2, 4.0))
+        matrix = module_matrix(symbol, 4)
+        render_px = int(round(matrix.shape[0] * module_px))
+        full = render_matrix(matrix, size_px=render_px)
+        module_px = render_px / matrix.shape[0]
         full = np.pad(full, size // 2, constant_values=1.0)
         y = int(rng.integers(0, full.shape[0] - size + 1))
         x = int(rng.integers(0, full.shape[1] - size + 1))
         sharp = full[y : y + size, x : x + size].copy()
-        meta.update(framing="window", module_px=module_px, window=[y, x])
+        meta.update(framing="window", window=[y, x], render_px=render_px)
     meta.update(
         version=int(symbol.version), ecc=str(symbol.error), mask=int(symbol.mask), module_px=float(module_px)
     )
