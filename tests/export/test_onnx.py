@@ -13,10 +13,10 @@ from qrdeblur.restore.deblurrer import Deblurrer
 @pytest.fixture
 def checkpoint(tmp_path):
     torch.manual_seed(0)
-    g = QRUNet(width=4, bottleneck_blocks=1)
+    args = {"width": 4, "bottleneck_blocks": 1, "global_context": True}
+    g = QRUNet(**args)
     path = tmp_path / "g.pt"
-    torch.save({"model": g.state_dict(), "model_name": "qrunet",
-                "model_args": {"width": 4, "bottleneck_blocks": 1}}, path)
+    torch.save({"model": g.state_dict(), "model_name": "qrunet", "model_args": args}, path)
     return path, g.eval()
 
 
