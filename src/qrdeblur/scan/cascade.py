@@ -20,7 +20,8 @@ Order and why:
 Why these scales: on the ``photo`` suite, for the codes zxing-cpp misses, each scale reads a
 partly different subset; the steps are ordered by codes read per millisecond (a 128 px square
 reads about as many as the native scale at half the cost; the native scale and 1.25x add the most
-afterwards). Measured with the generator shipped on 2026-11-25 (qrunet.onnx, md5 23149c43...).
+afterwards). Measured with the first shipped generator (2026-11-25, md5 23149c43...); the second one
+(session 2, global context) reads more with the same order (photo: 277 vs 263 codes), not re-tuned.
 
 Only what a decoder returned is reported (zxing-cpp checks the Reed-Solomon error correction), so a
 restoration that invents modules cannot produce a false read, only a failed one. The time budget is
