@@ -116,7 +116,15 @@ def spy_rectify(monkeypatch):
         rects[id(r.image)] = r
         return r
 
+    def spy_stretch(grey, *args, **kwargs):
+        out = real_stretch(grey, *args, **kwargs)
+        if id(grey) in rects:  # the stretched crop is seen through the same homography
+            rects[id(out)] = rects[id(grey)]
+        return out
+
+    real_stretch = cascade_mod.stretch_contrast
     monkeypatch.setattr(cascade_mod, "rectify", spy)
+    monkeypatch.setattr(cascade_mod, "stretch_contrast", spy_stretch)
     return rects
 
 
@@ -187,3 +195,40 @@ def test_scan_never_imports_torch(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_stretch_contrast_maps_the_percentiles_to_black_and_white():
+    rng = np.random.default_rng(3)
+    grey = rng.integers(90, 151, size=(64, 64)).astype(np.uint8)  # a dull grey-on-grey crop
+    grey[0, :3] = (0, 255, 255)  # a few outliers must not set the range
+    out = cascade_mod.stretch_contrast(grey)
+    assert out.dtype == np.uint8 and out.shape == grey.shape
+    lo, hi = np.percentile(out, (1, 99))
+    assert lo <= 3 and hi >= 252
+    # order is kept: a brighter input pixel is never darker after the stretch
+    order = np.argsort(grey.ravel(), kind="stable")
+    assert np.all(np.diff(out.ravel()[order].astype(int)) >= 0)
+
+
+def test_stretch_contrast_leaves_a_flat_image_alone():
+    flat = np.full((20, 30), 77, np.uint8)
+    assert np.array_equal(cascade_mod.stretch_contrast(flat), flat)
+
+
+def test_the_generator_sees_the_stretched_crop():
+    """The main pass hands the generator a full-range crop, even of a low-contrast code."""
+    scene, _ = _scene("GREY-LABEL-5", module_px=4, angle=15, centre=(600, 500))
+    dull = 0.45 + 0.2 * scene  # dark 0.47, light 0.63: a grey label in dim light
+    blurred = _u8(_blur(dull, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
+    seen = []
+
+    class Recorder:
+        def deblur(self, crop):
+            seen.append(np.percentile(crop, (1, 99)))
+            return crop
+
+    scan(blurred, deblurrer=Recorder(), config=CascadeConfig(alt_steps=()))
+    assert seen, "the generator was never called"
+    lo, hi = np.asarray(seen).T
+    assert np.all(lo <= 5) and np.all(hi >= 250)
+    assert np.percentile(blurred, 99) - np.percentile(blurred, 1) < 80  # precondition: a dull photo
