@@ -6,7 +6,9 @@ runner can time a whole batch at once (a network runs batches; a classical filte
 
     METHODS["model"] = lambda arg: ModelMethod(arg)
 
-or :func:`register_method`. Oracle methods read ``item.psf`` (the true kernel) from the suite.
+or :func:`register_method`. Oracle methods read ``item.psf`` (the true kernel) from the suite; the
+``finder-*`` methods are blind but assume the ``paper80`` framing (a whole code, quiet zone 4,
+version 1 or 2; :mod:`qrdeblur.restore.finder_kernel`).
 """
 
 from __future__ import annotations
@@ -109,6 +111,13 @@ def _wiener_unsup(arg: str | None) -> BenchMethod:
     )
 
 
+def _finder_wiener(arg: str | None) -> BenchMethod:
+    from qrdeblur.restore.finder_kernel import finder_wiener
+
+    _no_arg("finder-wiener", arg)
+    return PerImageMethod("finder-wiener", lambda grey, item: finder_wiener(grey))
+
+
 MethodFactory = Callable[[str | None], BenchMethod]
 
 #: name -> factory(arg or None); the help text of ``qrdeblur bench`` lists these names.
@@ -118,7 +127,9 @@ METHODS: dict[str, MethodFactory] = {
     "wiener-oracle": _wiener_oracle,
     "rl-oracle": _rl_oracle,
     "wiener-unsup": _wiener_unsup,
+    "finder-wiener": _finder_wiener,
     "model": lambda arg: _model_methods().ModelMethod(arg),
+    "finder-model": lambda arg: _model_methods().FinderModelMethod(arg),
     "paper-g": lambda arg: _model_methods().PaperGeneratorMethod(arg),
 }
 

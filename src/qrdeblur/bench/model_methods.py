@@ -2,6 +2,7 @@
 
 - ``model``: the shipped generator through onnxruntime (what ``scan`` uses); ``model:PATH`` any
   ``.onnx`` or training checkpoint ``.pt``.
+- ``finder-model[:PATH]``: Wiener with a kernel fitted to the finder patterns, then the generator.
 - ``paper-g``: the paper's full-width generator through torch. Without PATH it is the untrained
   architecture at the paper's initialisation: right for the ``speed`` suite (cost does not depend on
   the weights), meaningless for decode rates; ``paper-g:PATH`` loads a trained checkpoint.
@@ -30,6 +31,24 @@ class ModelMethod:
 
     def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
         return self.deblurrer.deblur_batch([as_uint8_grey(it.blurred) for it in items])
+
+
+class FinderModelMethod(ModelMethod):
+    """Wiener with the kernel fitted to the finder patterns, then the generator (``finder-model``).
+
+    Blind (the kernel is estimated from the image), but it assumes the ``paper80`` framing; see
+    :mod:`qrdeblur.restore.finder_kernel`. The generator cleans the Wiener output's ringing and
+    noise; it was trained on blurred codes, not on Wiener outputs.
+    """
+
+    def __init__(self, path: str | None):
+        super().__init__(path, name="finder-model")
+
+    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+        from qrdeblur.restore.finder_kernel import finder_wiener
+
+        pre = [finder_wiener(as_uint8_grey(it.blurred).astype(np.float32) / 255.0) for it in items]
+        return self.deblurrer.deblur_batch([np.clip(np.round(p * 255), 0, 255).astype(np.uint8) for p in pre])
 
 
 class PaperGeneratorMethod:
