@@ -25,8 +25,9 @@ reads about as many as the native scale at half the cost; the native scale and 1
 afterwards). Measured with the first shipped generator (2026-11-25, md5 23149c43...) and re-checked
 with the second (global context) in session 3: recording which (candidate, step) pair reads which
 code on all 300 ``photo`` scenes, 19 step variants, and replaying the cascade on the record. Every
-variant together reads 293 codes at most; the order above replays to 271, with the contrast stretch
-277, and the best greedy order found 279, so only the stretch was adopted.
+variant together could read 293 codes at most; the session-2 steps replay to 271, the same steps
+on contrast-stretched crops to 277, and the best greedy reordering found to 279, so only the
+stretch was adopted (the photo bench under the same load: 262 -> 270 codes).
 
 Only what a decoder returned is reported (zxing-cpp checks the Reed-Solomon error correction), so a
 restoration that invents modules cannot produce a false read, only a failed one. The time budget is
