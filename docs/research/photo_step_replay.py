@@ -97,7 +97,12 @@ if __name__ == "__main__":
     )
     print("union of everything recorded", union_all())
     cur = simulate([0, 1, 2, 3], [4, 5, 6, 7, 8])
-    print("session-2 steps (no stretch)", cur, "| no budget", simulate([0, 1, 2, 3], [4, 5, 6, 7, 8], budget=1e9, followup=1e9))
+    print(
+        "session-2 steps (no stretch)",
+        cur,
+        "| no budget",
+        simulate([0, 1, 2, 3], [4, 5, 6, 7, 8], budget=1e9, followup=1e9),
+    )
     # per-step alone reach
     for s, n in enumerate(NAMES):
         cnt = sum(

@@ -347,14 +347,18 @@ def stretch_contrast(grey: np.ndarray, low: float = 1.0, high: float = 99.0) -> 
     """Map the ``low`` and ``high`` percentiles of a uint8 image to 0 and 255 (clipping beyond).
 
     Percentiles rather than the extremes, so a few specular or dirt pixels do not set the range;
-    a flat image (range under 1 grey level) is returned unchanged.
+    a flat image (range under 1 grey level) is returned unchanged. Percentiles come from the
+    256-bin histogram and the mapping is a lookup table: ~0.1 ms on a 256 px crop, where a sort-based
+    percentile costs a few ms, which adds up over the candidates of a photo.
     """
-    from skimage.exposure import rescale_intensity
-
-    lo, hi = np.percentile(grey, (low, high))
-    if hi - lo < 1.0:
+    a = np.ascontiguousarray(grey, dtype=np.uint8)
+    cdf = np.cumsum(np.bincount(a.ravel(), minlength=256))
+    lo = int(np.searchsorted(cdf, cdf[-1] * low / 100.0))
+    hi = int(np.searchsorted(cdf, cdf[-1] * high / 100.0))
+    if hi - lo < 1:
         return grey
-    return rescale_intensity(grey, in_range=(lo, hi), out_range=(0, 255)).astype(np.uint8)
+    lut = np.clip(np.round((np.arange(256) - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
+    return cv2.LUT(a, lut)
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
