@@ -85,15 +85,20 @@ def known_patches(version: int, size: int, quiet: int) -> tuple[np.ndarray, np.n
     return image, mask
 
 
-def _score(blurred: np.ndarray, sharp: np.ndarray, mask: np.ndarray, psf: np.ndarray) -> tuple[float, int]:
-    """Mean squared error of the predicted blur on the valid known pixels, and their count."""
+def _predict(sharp: np.ndarray, mask: np.ndarray, psf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The blurred known patches, and the pixels whose whole kernel support lies in known modules."""
     support = np.ones(psf.shape, np.uint8)
     valid = cv2.erode(mask.astype(np.uint8), support, borderType=cv2.BORDER_CONSTANT, borderValue=1) > 0
-    count = int(valid.sum())
-    if count < MIN_VALID_PIXELS:
-        return np.inf, count
     pred = cv2.filter2D(sharp, -1, np.ascontiguousarray(psf[::-1, ::-1]), borderType=cv2.BORDER_REPLICATE)
-    return float(np.mean((pred[valid] - blurred[valid]) ** 2)), count
+    return pred, valid
+
+
+def _score(blurred: np.ndarray, sharp: np.ndarray, mask: np.ndarray, psf: np.ndarray) -> float:
+    """Mean squared error of the predicted blur on the valid known pixels (inf if too few)."""
+    pred, valid = _predict(sharp, mask, psf)
+    if valid.sum() < MIN_VALID_PIXELS:
+        return np.inf
+    return float(np.mean((pred[valid] - blurred[valid]) ** 2))
 
 
 class _CoarseBank:
@@ -112,16 +117,11 @@ class _CoarseBank:
                 if length == 0 and angle:
                     continue  # no motion: the angle means nothing
                 for sigma in COARSE_SIGMAS:
-                    psf = kernel_of(length, angle, sigma)
-                    support = np.ones(psf.shape, np.uint8)
-                    valid = cv2.erode(
-                        mask.astype(np.uint8), support, borderType=cv2.BORDER_CONSTANT, borderValue=1
-                    ).ravel()[self.index].astype(np.float32)
+                    pred, valid = _predict(sharp, mask, kernel_of(length, angle, sigma))
+                    valid = valid.ravel()[self.index].astype(np.float32)
                     if valid.sum() < MIN_VALID_PIXELS:
                         continue
-                    pred = cv2.filter2D(
-                        sharp, -1, np.ascontiguousarray(psf[::-1, ::-1]), borderType=cv2.BORDER_REPLICATE
-                    ).ravel()[self.index]
+                    pred = pred.ravel()[self.index]
                     params.append((float(length), float(angle), float(sigma)))
                     wp.append(valid * pred)
                     w.append(valid)
@@ -178,7 +178,7 @@ class FinderKernelFit:
         for ln in np.arange(max(0.0, length - 1.5), length + 1.6, 0.5):
             for an in np.arange(angle - 5, angle + 5.1, 1.0):
                 for sg in np.arange(max(0.3, sigma - 0.375), sigma + 0.4, 0.125):
-                    err, _ = _score(b, sharp, mask, kernel_of(ln, an % 180, sg))
+                    err = _score(b, sharp, mask, kernel_of(ln, an % 180, sg))
                     if err < best_err:
                         best_err, (length, angle, sigma) = err, (float(ln), float(an % 180), float(sg))
         return KernelEstimate(length, angle, sigma, version, float(np.sqrt(best_err)))
