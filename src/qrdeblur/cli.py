@@ -89,10 +89,10 @@ def train(
         task = bar.add_task("train", total=cfg.steps, info="")
 
         def progress(step, total, logs):
-            info = f"g={logs['g']:.4f}"
+            info = f"{logs['phase']} loss={logs['g']:.4f}" if "phase" in logs else f"g={logs['g']:.4f}"
             if "decode_rate" in logs:
                 info += f" val_decode={logs['decode_rate']:.1%} qr_mae={logs['qr_mae']:.2f}"
-            bar.update(task, completed=step, info=info)
+            bar.update(task, completed=step, total=total, info=info)
 
         result = run_training(cfg, out, resume=resume, progress=progress)
     typer.echo(json.dumps({"run": str(out), **{k: v for k, v in result.items() if k != "restored"}}))

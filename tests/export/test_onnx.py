@@ -6,6 +6,7 @@ import torch
 
 from qrdeblur.errors import UsageError
 from qrdeblur.export.onnx import export_onnx
+from qrdeblur.models.registry import create_model
 from qrdeblur.models.unet import QRUNet
 from qrdeblur.restore.deblurrer import Deblurrer
 
@@ -67,3 +68,23 @@ def test_wrong_rank_image(tmp_path, checkpoint):
     d = Deblurrer.load(ckpt)
     with pytest.raises(UsageError, match="shape"):
         d.deblur(np.zeros((2, 3, 4, 5), np.uint8))
+
+
+def test_wiener_qrunet_exports_as_one_graph_and_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    args = {"kernel": {"width": 4, "hidden": 8}, "refiner": {"width": 8, "levels": 1, "bottleneck_blocks": 1,
+                                                             "unshuffle": 2}}
+    g = create_model("wiener-qrunet", **args).eval()
+    ckpt = tmp_path / "w.pt"
+    torch.save({"model": g.state_dict(), "model_name": "wiener-qrunet", "model_args": args}, ckpt)
+    report = export_onnx(ckpt, tmp_path / "w.onnx")
+    assert report["max_abs_diff"] <= 1e-4
+    d = Deblurrer.load(tmp_path / "w.onnx")
+    assert d.pad_multiple == 4 and d.channels == 1
+    rng = np.random.default_rng(1)
+    imgs = [(rng.random((80, 80)) * 255).astype(np.uint8), (rng.random((44, 60)) * 255).astype(np.uint8)]
+    for img, got in zip(imgs, d.deblur_batch(imgs)):
+        with torch.no_grad():
+            ref = torch.sigmoid(g(torch.from_numpy(img.astype(np.float32)[None, None] / 255)))[0, 0].numpy()
+        assert got.shape == img.shape
+        assert np.abs(got.astype(float) - np.round(ref * 255)).max() <= 1

@@ -39,3 +39,16 @@ def test_global_context_lets_a_far_corner_change_the_output(global_context):
     with torch.no_grad():
         changed = (net(x) - net(y))[..., -8:, -8:].abs().max().item()
     assert (changed > 0) == global_context, changed
+
+
+@pytest.mark.parametrize("size", [(37, 53), (80, 80), (5, 9)])
+def test_unshuffled_qrunet_keeps_shape_and_pixels_stay_distinct(size):
+    torch.manual_seed(0)
+    net = QRUNet(in_channels=2, width=8, levels=2, unshuffle=2)
+    assert net.pad_multiple == 8
+    x = torch.rand(2, 2, *size)
+    y = net(x)
+    assert y.shape == (2, 1, *size)
+    y[0, 0, 0, 1].backward()  # one output pixel: the shuffle puts each head channel at its own place
+    grads = [p.grad for p in net.head.parameters()]
+    assert grads[0][1].abs().sum() > 0 and grads[0][0].abs().sum() == 0

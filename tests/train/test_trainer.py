@@ -66,3 +66,29 @@ def test_train_resume_reload(tmp_path):
 def test_resume_without_checkpoint(tmp_path):
     with pytest.raises(UsageError, match="nothing to resume"):
         train(config_from_dict(TINY), tmp_path / "empty", resume=True)
+
+
+WIENER = dict(
+    TINY,
+    generator={"name": "wiener-qrunet", "args": {"kernel": {"width": 4, "hidden": 8},
+                                                 "refiner": {"width": 8, "levels": 1, "bottleneck_blocks": 1,
+                                                             "unshuffle": 2}}},
+    data={"preset": "default", "size": 80, "batch_size": 2, "workers": 0},
+    kernel={"steps": 3, "batch_size": 4},
+)
+
+
+def test_wiener_run_trains_the_estimator_first_and_keeps_it_on_resume(tmp_path):
+    run = tmp_path / "run"
+    train(config_from_dict(WIENER), run)
+    assert (run / "kernel.pt").exists() and (run / "kernel_metrics.csv").exists()
+    kernel = torch.load(run / "kernel.pt", weights_only=False)["model"]
+    last = torch.load(run / "last.pt", weights_only=False)["model"]
+    # phase 2 left the estimator exactly as phase 1 saved it
+    assert all(torch.equal(v, last["estimator." + k]) for k, v in kernel.items())
+    train(config_from_dict(dict(WIENER, steps=6)), run, resume=True)
+    resumed = torch.load(run / "last.pt", weights_only=False)
+    assert resumed["step"] == 6
+    assert all(torch.equal(v, resumed["model"]["estimator." + k]) for k, v in kernel.items())
+    g = load_generator(run / "last.pt")
+    assert g(torch.rand(1, 1, 40, 56)).shape == (1, 1, 40, 56)

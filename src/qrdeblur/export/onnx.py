@@ -5,6 +5,10 @@ returns ``restored`` = sigmoid(logits) in [0, 1]. H and W must be multiples of t
 ``pad_multiple`` (stored as metadata; :class:`qrdeblur.restore.deblurrer.Deblurrer` pads for you).
 After export: ``onnx.checker``, then onnxruntime against torch on random and real QR inputs of
 several sizes; a max abs difference above ``tolerance`` is an error and the file is not kept.
+
+A ``wiener-qrunet`` (blur estimator + NumPy Wiener + refiner) exports as one file holding both
+networks (see :func:`_wiener_graph`), metadata ``front_end=kernel-wiener``; its parity check covers
+both outputs.
 """
 
 from __future__ import annotations
@@ -50,6 +54,41 @@ def _parity_inputs(channels: int, pad: int, rng: np.random.Generator) -> list[np
     return [real, *randoms]
 
 
+def _wiener_graph(generator, pad: int):
+    """A ``wiener-qrunet`` as one graph with two independent parts (the NumPy Wiener step sits between).
+
+    Inputs ``estimator_features`` (N, 2, 80, 80) and ``refiner_input`` (M, 2, H, W); outputs ``blur``
+    (N, 3) and ``restored`` (M, 1, H, W). onnxruntime computes only the outputs asked for, so the
+    caller runs the estimator, then Wiener, then the refiner, each time feeding a tiny placeholder to
+    the input it does not need (see :class:`qrdeblur.restore.deblurrer.Deblurrer`).
+    """
+    import torch
+
+    class Both(torch.nn.Module):
+        def __init__(self, g):
+            super().__init__()
+            self.g = g
+
+        def forward(self, features, refiner_input):
+            return self.g.estimator(features), torch.sigmoid(self.g.refiner.forward_padded(refiner_input))
+
+    size = generator.estimator.size
+    inputs = {"estimator_features": torch.rand(2, 2, size, size), "refiner_input": torch.rand(1, 2, pad * 10, pad * 10)}
+    axes = {"estimator_features": {0: "estimates"}, "blur": {0: "estimates"},
+            "refiner_input": {0: "batch", 2: "height", 3: "width"}, "restored": {0: "batch", 2: "height", 3: "width"}}
+    return Both(generator).eval(), inputs, ["blur", "restored"], axes
+
+
+def _wiener_feeds(generator, x: np.ndarray) -> dict[str, np.ndarray]:
+    import torch
+
+    from qrdeblur.restore.kernel_wiener import estimator_features
+
+    with torch.no_grad():
+        refiner_input = generator.refiner_input(torch.from_numpy(x)).numpy()
+    return {"estimator_features": estimator_features(x[:, 0]), "refiner_input": refiner_input}
+
+
 def export_onnx(checkpoint: str | Path, onnx_path: str | Path, tolerance: float = 1e-4, opset: int = 17) -> dict:
     """Export ``checkpoint`` (a training .pt) to ``onnx_path``; returns the parity report.
 
@@ -65,19 +104,24 @@ def export_onnx(checkpoint: str | Path, onnx_path: str | Path, tolerance: float 
     onnx_path = Path(onnx_path)
     generator = load_generator(checkpoint)
     pad = int(getattr(generator, "pad_multiple", 1))
-    channels = next(p.shape[1] for p in generator.parameters() if p.ndim == 4)
-    wrapped = _Exportable(generator)
     tmp = onnx_path.with_name(onnx_path.name + ".tmp")
-    dummy = torch.rand(1, channels, pad * 10, pad * 10)
+    meta = {"pad_multiple": pad, "model_name": Path(checkpoint).stem, "producer": "qrdeblur"}
+    if hasattr(generator, "freeze_estimator"):
+        wrapped, inputs, outputs, axes = _wiener_graph(generator, pad)
+        channels, meta["front_end"] = 1, "kernel-wiener"
+    else:
+        channels = next(p.shape[1] for p in generator.parameters() if p.ndim == 4)
+        wrapped = _Exportable(generator)
+        inputs = {"blurred": torch.rand(1, channels, pad * 10, pad * 10)}
+        outputs = ["restored"]
+        axes = {"blurred": {0: "batch", 2: "height", 3: "width"}, "restored": {0: "batch", 2: "height", 3: "width"}}
+    meta["channels"] = channels
     torch.onnx.export(
-        wrapped, (dummy,), str(tmp), input_names=["blurred"], output_names=["restored"],
-        dynamic_axes={"blurred": {0: "batch", 2: "height", 3: "width"},
-                      "restored": {0: "batch", 2: "height", 3: "width"}},
-        opset_version=opset, dynamo=False,
+        wrapped, tuple(inputs.values()), str(tmp), input_names=list(inputs), output_names=outputs,
+        dynamic_axes=axes, opset_version=opset, dynamo=False,
     )
     model = onnx.load(str(tmp))
-    for key, value in {"channels": channels, "pad_multiple": pad, "model_name": Path(checkpoint).stem,
-                       "producer": "qrdeblur"}.items():
+    for key, value in meta.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, str(value)
     onnx.checker.check_model(model)
@@ -86,10 +130,12 @@ def export_onnx(checkpoint: str | Path, onnx_path: str | Path, tolerance: float 
     session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
     worst, shapes = 0.0, []
     for x in _parity_inputs(channels, pad, np.random.default_rng(0)):
+        feeds = _wiener_feeds(generator, x) if "front_end" in meta else {"blurred": x}
         with torch.no_grad():
-            ref = wrapped(torch.from_numpy(x)).numpy()
-        got = session.run(None, {"blurred": x})[0]
-        worst = max(worst, float(np.abs(ref - got).max()))
+            refs = wrapped(*(torch.from_numpy(v) for v in feeds.values()))
+        refs = refs if isinstance(refs, tuple) else (refs,)
+        for ref, got in zip(refs, session.run(outputs, feeds), strict=True):
+            worst = max(worst, float(np.abs(ref.numpy() - got).max()))
         shapes.append(list(x.shape))
     if worst > tolerance:
         tmp.unlink(missing_ok=True)

@@ -14,9 +14,11 @@ from qrdeblur.errors import UsageError
 from qrdeblur.models.paper import PaperDiscriminator, PaperGenerator
 from qrdeblur.models.patchgan import PatchDiscriminator
 from qrdeblur.models.unet import QRUNet
+from qrdeblur.models.wiener_refiner import WienerQRUNet
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "qrunet": QRUNet,
+    "wiener-qrunet": WienerQRUNet,
     "paper-g": PaperGenerator,
     "paper-d": PaperDiscriminator,
     "patch-d": PatchDiscriminator,
@@ -32,7 +34,7 @@ def create_model(name: str, **kwargs) -> nn.Module:
     """Build the registered model ``name`` with constructor arguments ``kwargs``.
 
     Args:
-        name: a key of :data:`MODELS` (``qrunet``, ``paper-g``, ``paper-d``, ``patch-d``).
+        name: a key of :data:`MODELS` (``qrunet``, ``wiener-qrunet``, ``paper-g``, ``paper-d``, ``patch-d``).
         **kwargs: passed to the constructor (e.g. ``width=0.5``).
 
     Returns:

@@ -8,7 +8,13 @@ convolutions (fast in oneDNN and onnxruntime, unlike depthwise ones), ReLU, no n
 statistics would tie a crop's output to its batch). The output is a logit map: ``sigmoid(logit)`` is
 the restored image, and the logit lets the QR-aware loss treat each pixel as dark-or-light.
 
-Input (B, 1, H, W) in [0, 1], any H, W (padded internally to a multiple of 8); output the same shape.
+``unshuffle=2`` folds each 2x2 block of pixels into channels before the stem and unfolds the head's
+output (pixel unshuffle / shuffle, ESPCN's trick): every layer then runs at half resolution, which
+quarters the cost of the widest-memory layers while no pixel is thrown away (used by the refiner
+of ``wiener-qrunet``, whose input is already a deconvolved image).
+
+Input (B, C, H, W) in [0, 1], any H, W (padded internally to a multiple of ``pad_multiple``);
+output (B, 1, H, W).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class QRUNetConfig:
     blocks_per_level: int = 1
     bottleneck_blocks: int = 2
     global_context: bool = False
+    unshuffle: int = 1  # >1: work at 1/unshuffle resolution (pixel unshuffle in, pixel shuffle out)
 
 
 class ResBlock(nn.Module):
@@ -70,7 +77,8 @@ class QRUNet(nn.Module):
         cfg = cfg or QRUNetConfig(**kwargs)
         self.cfg = cfg
         w = cfg.width
-        self.stem = nn.Conv2d(cfg.in_channels, w, 3, padding=1)
+        u = cfg.unshuffle
+        self.stem = nn.Conv2d(cfg.in_channels * u * u, w, 3, padding=1)
         self.enc = nn.ModuleList()
         self.down = nn.ModuleList()
         for i in range(cfg.levels):
@@ -90,12 +98,12 @@ class QRUNet(nn.Module):
             ch = w * 2**i
             self.up.append(nn.ConvTranspose2d(ch * 2, ch, 2, stride=2))
             self.dec.append(nn.Sequential(*[ResBlock(ch) for _ in range(cfg.blocks_per_level)]))
-        self.head = nn.Conv2d(w, 1, 3, padding=1)
+        self.head = nn.Conv2d(w, u * u, 3, padding=1)
 
     @property
     def pad_multiple(self) -> int:
         """Height and width the core network needs to be multiples of."""
-        return 2**self.cfg.levels
+        return 2**self.cfg.levels * self.cfg.unshuffle
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of the restored image (apply ``torch.sigmoid`` for the image); any H, W."""
@@ -108,7 +116,10 @@ class QRUNet(nn.Module):
 
     def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for an input whose H and W are multiples of :attr:`pad_multiple` (used by export)."""
-        f = F.relu(self.stem(x * 2 - 1), inplace=True)
+        x = x * 2 - 1
+        if self.cfg.unshuffle > 1:
+            x = F.pixel_unshuffle(x, self.cfg.unshuffle)
+        f = F.relu(self.stem(x), inplace=True)
         skips = []
         for enc, down in zip(self.enc, self.down, strict=True):
             f = enc(f)
@@ -118,4 +129,5 @@ class QRUNet(nn.Module):
         for up, dec in zip(self.up, self.dec, strict=True):
             f = F.relu(up(f), inplace=True) + skips.pop()
             f = dec(f)
-        return self.head(f)
+        f = self.head(f)
+        return F.pixel_shuffle(f, self.cfg.unshuffle) if self.cfg.unshuffle > 1 else f

@@ -4,6 +4,8 @@ The shipped model lives in ``qrdeblur/weights/`` and loads offline. A ``.onnx`` 
 onnxruntime; a training checkpoint (``.pt``) runs through torch (the ``train`` extra). The ONNX graph
 takes (B, C, H, W) float32 in [0, 1] with H and W multiples of ``pad_multiple`` (stored in the
 model's metadata) and returns the restored image in [0, 1]; padding and cropping happen here.
+A ``wiener-qrunet`` graph (metadata ``front_end=kernel-wiener``) runs in three steps: its blur
+estimator, Wiener deconvolution in NumPy, its refiner.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class Deblurrer:
         meta = session.get_modelmeta().custom_metadata_map
         channels = int(meta.get("channels", session.get_inputs()[0].shape[1]))
         pad = int(meta.get("pad_multiple", 1))
+        if meta.get("front_end") == "kernel-wiener":
+            return cls(_kernel_wiener_runner(session), 1, pad, meta.get("model_name", path.stem))
         input_name = session.get_inputs()[0].name
 
         def run(batch: np.ndarray) -> np.ndarray:
@@ -143,6 +147,24 @@ class Deblurrer:
                 r = r[..., 0] if len(shape) == 2 else r
                 out[i] = np.clip(np.round(r * 255), 0, 255).astype(np.uint8)
         return out  # type: ignore[return-value]
+
+
+def _kernel_wiener_runner(session):
+    """Batch runner for a ``wiener-qrunet`` graph: estimator, NumPy Wiener, then refiner (see export)."""
+    from qrdeblur.restore.kernel_wiener import ESTIMATOR_SIZE, front_end
+
+    no_features = np.zeros((1, 2, ESTIMATOR_SIZE, ESTIMATOR_SIZE), np.float32)
+    no_refiner_input = np.zeros((1, 2, 8, 8), np.float32)
+
+    def estimate(features: np.ndarray) -> np.ndarray:
+        feeds = {"estimator_features": features, "refiner_input": no_refiner_input}
+        return session.run(["blur"], feeds)[0]
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        feeds = {"estimator_features": no_features, "refiner_input": front_end(batch[:, 0], estimate)}
+        return session.run(["restored"], feeds)[0]
+
+    return run
 
 
 def _infer_channels(generator) -> int:

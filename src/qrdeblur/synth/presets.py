@@ -170,6 +170,27 @@ def _clean_pair(rng: np.random.Generator, size: int, payload: str) -> Pair:
     return Pair(sharp.astype(np.float32), degrade.quantise(blurred).astype(np.float32), meta)
 
 
+def _training_payload(rng: np.random.Generator, payloads: Sequence[str] | None) -> str:
+    """A payload for a training pair: one of ``payloads`` or a random one, never a benchmark's."""
+    from qrdeblur.bench.suites import is_reserved_payload
+
+    if payloads and all(is_reserved_payload(str(p)) for p in payloads):
+        raise UsageError("every given payload is reserved for a benchmark suite; training must not use them")
+    while True:
+        payload = str(payloads[int(rng.integers(len(payloads)))]) if payloads else random_payload(rng)
+        if not is_reserved_payload(payload):
+            return payload
+
+
+def clean_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[str] | None = None) -> Pair:
+    """Only the ``clean`` framing of :func:`default_pair`: a whole code blurred by motion then Gaussian.
+
+    Its ``meta`` holds the exact kernel parameters (``motion_length``, ``motion_angle``,
+    ``gaussian_sigma``), the regression targets of the ``wiener-qrunet`` blur estimator.
+    """
+    return _clean_pair(rng, size, _training_payload(rng, payloads))
+
+
 def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[str] | None = None) -> Pair:
     """Our training recipe (grey, ``size`` x ``size``): three framings, each drawn every step.
 
@@ -187,14 +208,7 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
     The target is the intact code at full contrast, aligned with the observation (geometric jitter
     and 90-degree turns are applied to both).
     """
-    from qrdeblur.bench.suites import is_reserved_payload
-
-    if payloads and all(is_reserved_payload(str(p)) for p in payloads):
-        raise UsageError("every given payload is reserved for a benchmark suite; training must not use them")
-    while True:
-        payload = str(payloads[int(rng.integers(len(payloads)))]) if payloads else random_payload(rng)
-        if not is_reserved_payload(payload):
-            break
+    payload = _training_payload(rng, payloads)
     draw = rng.random()
     framing = "clean" if draw < 0.45 else "whole" if draw < 0.75 else "window"
     if framing == "clean":
@@ -260,7 +274,7 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
     return Pair(sharp.astype(np.float32), blurred.astype(np.float32), meta)
 
 
-PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair}
+PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair, "clean": clean_pair}
 
 
 def get_preset(name: str) -> Callable[..., Pair]:

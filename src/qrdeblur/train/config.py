@@ -101,6 +101,19 @@ class ValConfig:
 
 
 @dataclass
+class KernelPhaseConfig:
+    """Phase 1 of a ``wiener-qrunet`` run: the blur estimator's regression (ignored by other generators).
+
+    ``preset`` must record the true kernel in each pair's meta (``clean`` does).
+    """
+
+    steps: int = 2500
+    batch_size: int = 64
+    lr: float = 1e-3
+    preset: str = "clean"
+
+
+@dataclass
 class TrainConfig:
     """A whole training run."""
 
@@ -116,6 +129,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     val: ValConfig = field(default_factory=ValConfig)
+    kernel: KernelPhaseConfig = field(default_factory=KernelPhaseConfig)
 
 
 def _build(cls, values: Any, where: str):
@@ -145,6 +159,7 @@ _NESTED = {
     ("TrainConfig", "loss"): LossConfig,
     ("TrainConfig", "optim"): OptimConfig,
     ("TrainConfig", "val"): ValConfig,
+    ("TrainConfig", "kernel"): KernelPhaseConfig,
     ("LossConfig", "detail"): DetailConfig,
     ("LossConfig", "adversarial"): AdversarialConfig,
 }

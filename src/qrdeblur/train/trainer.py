@@ -144,9 +144,25 @@ def train(
 
         D = create_model(cfg.discriminator.name, **cfg.discriminator.args)
     o = cfg.optim
-    opt_g = torch.optim.Adam(G.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2)) if D is not None else None
     out.mkdir(parents=True, exist_ok=True)  # only now: a bad model or loss setting leaves nothing behind
+    if not resume:
+        save_config(cfg, out / "config.yaml")
+    if hasattr(G, "freeze_estimator"):  # wiener-qrunet: phase 1, the blur estimator (loads kernel.pt if done)
+        from qrdeblur.train.kernel_phase import train_estimator
+
+        k = cfg.kernel
+
+        def kernel_progress(step: int, total: int, logs: dict) -> None:
+            if progress:
+                progress(step, total, {"g": logs["kernel_loss"], "phase": "kernel"})
+
+        train_estimator(G.estimator, out, seed=cfg.seed, steps=k.steps, batch_size=k.batch_size, lr=k.lr,
+                        preset=k.preset, size=cfg.data.size, progress=kernel_progress)
+        G.freeze_estimator()
+        torch.manual_seed(cfg.seed + 1)  # phase 2 starts from a known state however phase 1 went
+    trainable = [p for p in G.parameters() if p.requires_grad]
+    opt_g = torch.optim.Adam(trainable, lr=o.lr_g, betas=(o.beta1, o.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2)) if D is not None else None
 
     step, elapsed_before, best = 0, 0.0, None
     if resume:
@@ -158,8 +174,6 @@ def train(
             opt_d.load_state_dict(ck["optimizer_d"])
         step, elapsed_before, best = ck["step"], ck.get("elapsed_s", 0.0), ck.get("best")
         torch.set_rng_state(ck["torch_rng"])
-    else:
-        save_config(cfg, out / "config.yaml")
     with open(out / "command.txt", "a", encoding="utf-8") as fh:
         fh.write(shlex.join(sys.argv) + "\n")
 
@@ -245,7 +259,7 @@ def train(
         opt_g.zero_grad(set_to_none=True)
         g_total.backward()
         if o.grad_clip:
-            torch.nn.utils.clip_grad_norm_(G.parameters(), o.grad_clip)
+            torch.nn.utils.clip_grad_norm_(trainable, o.grad_clip)
         opt_g.step()
 
         # 2. discriminator update on real and detached fake

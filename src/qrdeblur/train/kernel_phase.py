@@ -1,0 +1,119 @@
+"""Phase 1 of a ``wiener-qrunet`` run: teach the blur estimator by regression, then freeze it.
+
+Pairs come from ``kernel.preset`` (``clean``: whole codes blurred by motion then Gaussian, the exact
+parameters in each pair's meta); the target is :func:`~qrdeblur.restore.kernel_wiener.encode_blur`,
+the loss the mean absolute error. Adam with cosine decay, seeded from the run's seed. The estimator
+is saved to ``kernel.pt`` in the run folder, with its own ``kernel_metrics.csv`` (loss, and median
+length / angle / sigma errors on a fixed validation draw); a resumed run that finds ``kernel.pt``
+loads it instead of training again.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qrdeblur.restore.kernel_wiener import decode_blur, encode_blur, estimator_features
+from qrdeblur.synth.presets import PairStream
+
+KERNEL_FILE = "kernel.pt"
+KERNEL_METRICS = "kernel_metrics.csv"
+VALIDATION_SHARD = 999_983  # a seed shard the training stream (shards 0, 1, ...) never uses
+
+
+def _batch(stream: PairStream, n: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[float, float, float]]]:
+    images, targets, truth = [], [], []
+    for _ in range(n):
+        pair = next(stream)
+        m = pair.meta
+        blurred = pair.blurred.mean(axis=2) if pair.blurred.ndim == 3 else pair.blurred
+        length, angle = float(m.get("motion_length", 0.0)), float(m.get("motion_angle", 0.0))
+        sigma = float(m.get("gaussian_sigma", 0.0))
+        images.append(blurred)
+        targets.append(encode_blur(length, angle, sigma))
+        truth.append((max(1.0, length), angle, sigma))
+    x = torch.from_numpy(estimator_features(np.stack(images)))
+    return x, torch.from_numpy(np.stack(targets)), truth
+
+
+def blur_errors(estimates: np.ndarray, truth: list[tuple[float, float, float]]) -> dict[str, float]:
+    """Median absolute errors: length (px), angle (degrees, only where the motion is >= 3 px), sigma."""
+    dl, da, ds = [], [], []
+    for vec, (length, angle, sigma) in zip(estimates, truth, strict=True):
+        el, ea, es = decode_blur(vec)
+        dl.append(abs(el - length))
+        ds.append(abs(es - sigma))
+        if length >= 3:
+            da.append(abs((ea - angle + 90) % 180 - 90))
+    return {
+        "length_px": float(np.median(dl)),
+        "angle_deg": float(np.median(da)) if da else 0.0,
+        "sigma_px": float(np.median(ds)),
+    }
+
+
+def train_estimator(
+    estimator: torch.nn.Module,
+    out: Path,
+    *,
+    seed: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    preset: str,
+    size: int,
+    val_count: int = 256,
+    log_every: int = 50,
+    progress: Callable[[int, int, dict], None] | None = None,
+) -> dict[str, float]:
+    """Train ``estimator`` in place (see module docstring); returns its validation errors."""
+    path = out / KERNEL_FILE
+    if path.exists():
+        estimator.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["model"])
+        return {}
+    torch.manual_seed(seed)
+    stream = PairStream(preset, seed, size)
+    val_x, _, val_truth = _batch(PairStream(preset, seed, size, shard=VALIDATION_SHARD), val_count)
+    opt = torch.optim.Adam(estimator.parameters(), lr=lr)
+    t0 = time.time()
+    with open(out / KERNEL_METRICS, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["step", "elapsed_s", "lr", "loss", "length_px", "angle_deg", "sigma_px"])
+        writer.writeheader()
+        running: list[float] = []
+        errors: dict[str, float] = {}
+        estimator.train()
+        for step in range(1, steps + 1):
+            factor = 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / steps))
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
+            x, y, _ = _batch(stream, batch_size)
+            loss = (estimator(x) - y).abs().mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running.append(float(loss.detach()))
+            if step % log_every == 0 or step == steps:
+                row = {"step": step, "elapsed_s": round(time.time() - t0, 1), "lr": lr * factor,
+                       "loss": round(float(np.mean(running)), 5)}
+                running.clear()
+                if step % (10 * log_every) == 0 or step == steps:
+                    estimator.eval()
+                    with torch.no_grad():
+                        errors = blur_errors(estimator(val_x).numpy(), val_truth)
+                    estimator.train()
+                    row.update({k: round(v, 4) for k, v in errors.items()})
+                writer.writerow(row)
+                fh.flush()
+            if progress:
+                progress(step, steps, {"kernel_loss": running[-1] if running else float(loss.detach())})
+    estimator.eval()
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save({"model": estimator.state_dict(), "val": errors, "steps": steps}, tmp)
+    tmp.replace(path)
+    return errors
