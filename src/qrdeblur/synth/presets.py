@@ -6,6 +6,8 @@
   versions 1-10, 2.2-4 px per module (the scanner's working scale), lighting, JPEG, small geometric
   jitter). It covers the ranges of every benchmark suite, and never emits a payload reserved for a
   benchmark.
+- ``clean``: only the ``clean`` framing of ``default`` (a whole code, motion then Gaussian blur, light
+  noise), whose meta holds the exact kernel: the blur estimator of ``wiener-qrunet`` learns from it.
 
 A pair is a :class:`Pair`: float32 images in [0, 1] of the same shape, and ``meta`` with every drawn
 parameter (JSON-serialisable).
