@@ -102,6 +102,10 @@ def test_unknown_method_is_a_usage_error():
 
     with pytest.raises(UsageError, match="unknown photo method"):
         run_photo_bench(["nope"], progress=False, items=[])
+    with pytest.raises(UsageError, match="unknown photo method"):
+        run_photo_bench(["opencv:x.onnx"], progress=False, items=[])
+    with pytest.raises(UsageError, match="missing.onnx: model file not found"):
+        run_photo_bench(["scan:missing.onnx"], progress=False, items=[])
     assert set(PHOTO_METHODS) == {"zxing-only", "opencv", "scan"}
 
 
@@ -110,3 +114,13 @@ def test_scan_reads_at_least_what_zxing_reads_with_no_false_reads(tiny):
     total = {r["method"]: r for r in rows if r["cell"] == "all"}
     assert total["scan"]["decoded"] >= total["zxing-only"]["decoded"]
     assert total["scan"]["false_reads"] == 0
+
+
+def test_scan_with_an_explicit_model_is_the_same_reader(tiny):
+    from qrdeblur.restore.deblurrer import shipped_model_path
+
+    method = f"scan:{shipped_model_path()}"
+    rows = run_photo_bench(["scan", method], progress=False, items=tiny[:2])
+    total = {r["method"]: r for r in rows if r["cell"] == "all"}
+    assert total[method]["decoder"] == "zxing-cpp"
+    assert total[method]["decoded"] == total["scan"]["decoded"]

@@ -590,6 +590,25 @@ PHOTO_METHODS: dict[str, Callable[[np.ndarray], set[str]]] = {
 _METHOD_DECODER = {"zxing-only": "zxing-cpp", "opencv": "opencv", "scan": "zxing-cpp"}
 
 
+def photo_reader(method: str) -> Callable[[np.ndarray], set[str]]:
+    """The reader for ``method``: a key of :data:`PHOTO_METHODS`, or ``scan:PATH`` (scan with that model)."""
+    name, _, path = method.partition(":")
+    if name == "scan" and path:
+        from pathlib import Path
+
+        from qrdeblur.scan import load_deblurrer, scan
+
+        if not Path(path).exists():
+            raise UsageError(f"{path}: model file not found (method {method})")
+        deblurrer = load_deblurrer(path)
+        return lambda image: {c.text for c in scan(image, deblurrer=deblurrer)}
+    if path or name not in PHOTO_METHODS:
+        raise UsageError(
+            f"unknown photo method {method}; choose from {', '.join(PHOTO_METHODS)} or scan:MODEL"
+        )
+    return PHOTO_METHODS[name]
+
+
 def _normalise(text: str) -> str:
     # QR payloads in the suite have no line breaks; decoders may still differ in trailing whitespace
     return text.replace("\r\n", "\n")
@@ -605,7 +624,7 @@ def run_photo_bench(
     """Run each method on every scene of the suite and count the codes it read.
 
     Args:
-        methods: keys of :data:`PHOTO_METHODS`.
+        methods: keys of :data:`PHOTO_METHODS`, or ``scan:MODEL`` (``scan`` with another model).
         progress: True shows a progress bar on stderr (rich); a callable gets (method, done, total).
         count, seed: which suite to build (ignored when ``items`` is given).
         items: run on these scenes instead of building the suite.
@@ -616,11 +635,7 @@ def run_photo_bench(
         ``ms_per_image`` (median over the cell's images), ``false_reads`` (texts read that are not in
         the image; must be 0) and ``images``.
     """
-    unknown = [m for m in methods if m not in PHOTO_METHODS]
-    if unknown:
-        raise UsageError(
-            f"unknown photo method(s) {', '.join(unknown)}; choose from {', '.join(PHOTO_METHODS)}"
-        )
+    readers = {m: photo_reader(m) for m in methods}  # refuses unknown methods before any work
     items = list(items) if items is not None else photo_suite(count, seed)
     rows = []
     bar = None
@@ -632,7 +647,7 @@ def run_photo_bench(
         bar.start()
     try:
         for method in methods:
-            reader = PHOTO_METHODS[method]
+            reader = readers[method]
             task = bar.add_task(method, total=len(items)) if bar else None
             per_cell: dict[str, dict] = {}
             for k, item in enumerate(items):
@@ -655,7 +670,7 @@ def run_photo_bench(
                 rows.append(
                     {
                         "method": method,
-                        "decoder": _METHOD_DECODER[method],
+                        "decoder": _METHOD_DECODER[method.partition(":")[0]],
                         "cell": cell,
                         "n": acc["n"],
                         "decoded": acc["decoded"],

@@ -38,7 +38,7 @@ def _transfers(psfs: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray
         cols = (np.arange(psf.shape[1]) - psf.shape[1] // 2) % shape[1]
         # a kernel larger than the canvas wraps around (circular convolution), hence add.at
         np.add.at(canvas[i], np.ix_(rows, cols), psf / total)
-    return fft.rfft2(canvas)
+    return fft.rfft2(canvas, workers=-1)
 
 
 @lru_cache(maxsize=16)
@@ -84,13 +84,13 @@ def wiener_batch(
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
     shape = padded.shape[1:]
     transfer = _transfers(psfs, shape)
-    spectrum = fft.rfft2(padded)
-    circular = fft.irfft2(spectrum * transfer, s=shape)
+    spectrum = fft.rfft2(padded, workers=-1)
+    circular = fft.irfft2(spectrum * transfer, s=shape, workers=-1)
     alpha = _taper(shape, pad)
     tapered = alpha * padded + (1 - alpha) * circular
     power = transfer.real**2 + transfer.imag**2
     filt = np.conj(transfer) / (power + np.float32(balance) * _laplacian_power(shape))
-    out = fft.irfft2(fft.rfft2(tapered) * filt, s=shape)[:, pad : pad + h, pad : pad + w]
+    out = fft.irfft2(fft.rfft2(tapered, workers=-1) * filt, s=shape, workers=-1)[:, pad : pad + h, pad : pad + w]
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
