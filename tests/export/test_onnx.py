@@ -83,7 +83,7 @@ def test_wiener_qrunet_exports_as_one_graph_and_matches_torch(tmp_path):
     assert d.pad_multiple == 4 and d.channels == 1
     rng = np.random.default_rng(1)
     imgs = [(rng.random((80, 80)) * 255).astype(np.uint8), (rng.random((44, 60)) * 255).astype(np.uint8)]
-    for img, got in zip(imgs, d.deblur_batch(imgs)):
+    for img, got in zip(imgs, d.deblur_batch(imgs), strict=True):
         with torch.no_grad():
             ref = torch.sigmoid(g(torch.from_numpy(img.astype(np.float32)[None, None] / 255)))[0, 0].numpy()
         assert got.shape == img.shape

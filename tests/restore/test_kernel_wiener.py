@@ -42,5 +42,5 @@ def test_front_end_with_the_true_kernel_reads_long_motion():
     inp = front_end(grey, lambda f: (seen.append(f.shape), truth)[1])
     assert seen == [(3, 2, 80, 80)] and inp.shape == (3, 2, 80, 80)
     np.testing.assert_array_equal(inp[:, 1], grey)
-    assert not any(decodes_correctly(g, it.payloads, "zxing-cpp") for g, it in zip(grey, items))
-    assert sum(decodes_correctly(w, it.payloads, "zxing-cpp") for w, it in zip(inp[:, 0], items)) >= 2
+    assert not any(decodes_correctly(g, it.payloads, "zxing-cpp") for g, it in zip(grey, items, strict=True))
+    assert sum(decodes_correctly(w, it.payloads, "zxing-cpp") for w, it in zip(inp[:, 0], items, strict=True)) >= 2

@@ -21,13 +21,13 @@ def items():
 def test_matches_the_oracle_and_reads_the_same_codes(items):
     chosen, grey = items
     fast = wiener_batch(grey, [it.psf for it in chosen])
-    slow = np.stack([wiener_oracle(g, it.psf) for g, it in zip(grey, chosen)])
+    slow = np.stack([wiener_oracle(g, it.psf) for g, it in zip(grey, chosen, strict=True)])
     assert fast.shape == grey.shape and fast.dtype == np.float32
     # the pads differ (fixed here, 4 kernel radii there): the interiors agree closely
     assert np.abs(fast - slow)[:, 20:-20, 20:-20].mean() < 0.02
-    raw = sum(decodes_correctly(g, it.payloads, "zxing-cpp") for g, it in zip(grey, chosen))
-    read = [decodes_correctly(f, it.payloads, "zxing-cpp") for f, it in zip(fast, chosen)]
-    oracle = [decodes_correctly(s, it.payloads, "zxing-cpp") for s, it in zip(slow, chosen)]
+    raw = sum(decodes_correctly(g, it.payloads, "zxing-cpp") for g, it in zip(grey, chosen, strict=True))
+    read = [decodes_correctly(f, it.payloads, "zxing-cpp") for f, it in zip(fast, chosen, strict=True)]
+    oracle = [decodes_correctly(s, it.payloads, "zxing-cpp") for s, it in zip(slow, chosen, strict=True)]
     assert sum(read) >= sum(oracle) - 1 and sum(read) > raw
 
 

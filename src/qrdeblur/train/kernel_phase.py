@@ -83,7 +83,8 @@ def train_estimator(
     opt = torch.optim.Adam(estimator.parameters(), lr=lr)
     t0 = time.time()
     with open(out / KERNEL_METRICS, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["step", "elapsed_s", "lr", "loss", "length_px", "angle_deg", "sigma_px"])
+        columns = ["step", "elapsed_s", "lr", "loss", "length_px", "angle_deg", "sigma_px"]
+        writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         running: list[float] = []
         errors: dict[str, float] = {}
