@@ -37,9 +37,9 @@ def test_unknown_name_lists_choices():
         create_model("deblurgan")
     msg = str(e.value)
     assert "deblurgan" in msg
-    for name in ("paper-d", "paper-g", "patch-d", "qrunet"):
+    for name in ("paper-d", "paper-g", "patch-d", "qrunet", "wiener-qrunet"):
         assert name in msg
-    assert model_names() == ["paper-d", "paper-g", "patch-d", "qrunet"]
+    assert model_names() == ["paper-d", "paper-g", "patch-d", "qrunet", "wiener-qrunet"]
 
 
 def test_bad_argument_is_a_usage_error():
