@@ -1,8 +1,10 @@
 """Bench methods that run a generator: ``model[:PATH]`` (ours, ONNX) and ``paper-g[:PATH]`` (the paper's).
 
-- ``model``: the shipped generator through onnxruntime (what ``scan`` uses); ``model:PATH`` any
-  ``.onnx`` or training checkpoint ``.pt``.
-- ``finder-model[:PATH]``: Wiener with a kernel fitted to the finder patterns, then the generator.
+- ``model``: the shipped default generator (``wiener-qrunet``) through onnxruntime; ``model:PATH``
+  any ``.onnx`` or training checkpoint ``.pt`` (e.g. ``qrdeblur/weights/qrunet.onnx``, the plain
+  generator ``scan`` uses).
+- ``finder-model[:PATH]``: Wiener with a kernel fitted to the finder patterns, then a plain generator
+  (default the shipped ``qrunet``).
 - ``paper-g``: the paper's full-width generator through torch. Without PATH it is the untrained
   architecture at the paper's initialisation: right for the ``speed`` suite (cost does not depend on
   the weights), meaningless for decode rates; ``paper-g:PATH`` loads a trained checkpoint.
@@ -42,7 +44,11 @@ class FinderModelMethod(ModelMethod):
     """
 
     def __init__(self, path: str | None):
-        super().__init__(path, name="finder-model")
+        from qrdeblur.restore.deblurrer import scan_model_path
+
+        # the plain generator: the shipped default runs its own blur estimate and Wiener first
+        super().__init__(path if path is not None else str(scan_model_path()), name="finder-model")
+        self.name = "finder-model" if path is None else f"finder-model:{path}"
 
     def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
         from qrdeblur.restore.finder_kernel import finder_wiener
