@@ -2,8 +2,9 @@
 
 Timing covers the restoration only (``restore_batch`` on one cell's items, ``time.perf_counter``),
 so ``ms_per_image`` compares methods and not decoders; each method first restores one item untimed
-(warm-up), so first-call costs are not charged to whichever cell comes first. An item counts as decoded by a decoder when all
-of its expected payload texts are among the decoder's results (a wrong text is a failure).
+(warm-up), so first-call costs are not charged to whichever cell comes first. An item counts as
+decoded by a decoder when all of its expected payload texts are among the decoder's results (a
+wrong text is a failure).
 """
 
 from __future__ import annotations
