@@ -10,16 +10,13 @@ decay, batch 32, fixed seed, benchmark payloads never drawn. Run with the dev in
     qrdeblur bench --suite paper80 --methods model,model:runs/wq-clean/clean.pt
 """
 
-import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from wiener_refiner_finetune import fine_tune  # the same loop (this folder is on sys.path when run)
 
-from qrdeblur.losses.pixel import L1Loss
-from qrdeblur.losses.qr import BinaryLoss, EdgeLoss
 from qrdeblur.models.checkpoint import load_generator
 from qrdeblur.synth.presets import PairStream
 
@@ -34,23 +31,14 @@ def main(start: str, out: str, steps: int, threads: int = 2) -> None:
     g.freeze_estimator()
     g.train()
     stream = PairStream("clean", SEED + 7, 80)
-    l1, binary, edge = L1Loss(1.0), BinaryLoss(1.0), EdgeLoss(0.1)
     opt = torch.optim.Adam([p for p in g.parameters() if p.requires_grad], lr=LR)
-    t0 = time.time()
-    for step in range(1, steps + 1):
+
+    def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [next(stream) for _ in range(BATCH)]
         x = torch.from_numpy(np.stack([p.blurred for p in pairs])[:, None])
-        y = torch.from_numpy(np.stack([p.sharp for p in pairs])[:, None])
-        for group in opt.param_groups:
-            group["lr"] = LR * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / steps)))
-        logits = g(x)
-        fake = torch.sigmoid(logits)
-        loss = l1(fake, y) + binary(logits, y) + edge(fake, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 100 == 0:
-            print(f"step {step} loss {loss.item():.4f} {time.time() - t0:.0f} s", flush=True)
+        return x, torch.from_numpy(np.stack([p.sharp for p in pairs])[:, None])
+
+    fine_tune(g, opt, next_batch, steps, LR)
     Path(out).mkdir(parents=True, exist_ok=True)
     torch.save({"model": g.state_dict(), "model_name": ck["model_name"], "model_args": ck.get("model_args", {})},
                Path(out) / "clean.pt")

@@ -54,26 +54,14 @@ def wiener_pair(rng: np.random.Generator, reserved: frozenset[str]) -> tuple[np.
     return wiener_oracle(pair.blurred, psf), pair.sharp
 
 
-def main(start: str, out: str, steps: int) -> None:
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(SEED)
-    reserved = reserved_payloads()
-    ck = torch.load(start, map_location="cpu", weights_only=False)
-    generator = load_generator(start).train()
+def fine_tune(generator, opt, next_batch, steps: int, lr: float) -> None:
+    """``steps`` Adam steps of L1 + binary + edge (the shipped weights) with cosine decay to 2% of ``lr``."""
     l1, binary, edge = L1Loss(1.0), BinaryLoss(1.0), EdgeLoss(0.1)
-    opt = torch.optim.Adam(generator.parameters(), lr=LR)
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "config.json").write_text(json.dumps({"start": start, "steps": steps, "seed": SEED,
-                                                     "batch": BATCH, "lr": LR}, indent=1))
     t0 = time.time()
     for step in range(1, steps + 1):
-        pairs = [wiener_pair(rng, reserved) for _ in range(BATCH)]
-        x = torch.from_numpy(np.stack([p[0] for p in pairs])[:, None])
-        y = torch.from_numpy(np.stack([p[1] for p in pairs])[:, None])
+        x, y = next_batch()
         for group in opt.param_groups:  # cosine decay to 2% of LR
-            group["lr"] = LR * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+            group["lr"] = lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         logits = generator(x)
         fake = torch.sigmoid(logits)
         loss = l1(fake, y) + binary(logits, y) + edge(fake, y)
@@ -82,6 +70,26 @@ def main(start: str, out: str, steps: int) -> None:
         opt.step()
         if step % 100 == 0:
             print(f"step {step} loss {loss.item():.4f} {time.time() - t0:.0f} s", flush=True)
+
+
+def main(start: str, out: str, steps: int) -> None:
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(SEED)
+    reserved = reserved_payloads()
+    ck = torch.load(start, map_location="cpu", weights_only=False)
+    generator = load_generator(start).train()
+    opt = torch.optim.Adam(generator.parameters(), lr=LR)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_text(json.dumps({"start": start, "steps": steps, "seed": SEED,
+                                                     "batch": BATCH, "lr": LR}, indent=1))
+    def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
+        pairs = [wiener_pair(rng, reserved) for _ in range(BATCH)]
+        x = torch.from_numpy(np.stack([p[0] for p in pairs])[:, None])
+        return x, torch.from_numpy(np.stack([p[1] for p in pairs])[:, None])
+
+    fine_tune(generator, opt, next_batch, steps, LR)
     torch.save({"model": generator.state_dict(), "model_name": ck["model_name"],
                 "model_args": ck.get("model_args", {})}, out_dir / "refiner.pt")
 
