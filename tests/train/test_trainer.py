@@ -92,3 +92,46 @@ def test_wiener_run_trains_the_estimator_first_and_keeps_it_on_resume(tmp_path):
     assert all(torch.equal(v, resumed["model"]["estimator." + k]) for k, v in kernel.items())
     g = load_generator(run / "last.pt")
     assert g(torch.rand(1, 1, 40, 56)).shape == (1, 1, 40, 56)
+
+
+FINISH = {"steps": 2, "preset": "clean", "lr": 5e-4}
+
+
+def test_finish_phase_numbers_on_drops_its_terms_and_resumes_exactly(tmp_path):
+    """A finish phase adds its steps after the main ones; stopping before it and resuming gives the same model."""
+    straight = tmp_path / "straight"
+    train(config_from_dict(dict(TINY, steps=2, log_every=1, finish=FINISH)), straight)
+    rows = [r for r in _rows(straight) if r["g_total"]]
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
+    assert rows[1]["g_adv"] and rows[1]["g_detail"]  # the GAN phase
+    assert not rows[2]["g_adv"] and not rows[2]["g_detail"] and not rows[2]["d_loss"]  # the finish phase
+    assert float(rows[2]["lr_g"]) == pytest.approx(5e-4)  # a fresh optimiser at the finish lr
+    assert torch.load(straight / "last.pt", weights_only=False)["step"] == 4
+
+    split = tmp_path / "split"
+    train(config_from_dict(dict(TINY, steps=2, log_every=1)), split)
+    train(config_from_dict(dict(TINY, steps=2, log_every=1, finish=FINISH)), split, resume=True)
+    assert (split / "config.before-resume-1.yaml").exists()  # the changed config did not overwrite the old one
+    a = torch.load(straight / "last.pt", weights_only=False)["model"]
+    b = torch.load(split / "last.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_unknown_finish_preset_writes_nothing(tmp_path):
+    with pytest.raises(UsageError, match="preset"):
+        train(config_from_dict(dict(TINY, finish={"steps": 2, "preset": "nope"})), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_finish_phase_continues_the_estimator_then_freezes_it(tmp_path):
+    run = tmp_path / "run"
+    cfg = dict(WIENER, steps=2, finish={"steps": 2, "kernel_steps": 2, "kernel_lr": 1e-2})
+    train(config_from_dict(cfg), run)
+    assert (run / "kernel_finish_metrics.csv").exists()
+    phase1 = torch.load(run / "kernel.pt", weights_only=False)["model"]
+    finished = torch.load(run / "kernel-finish.pt", weights_only=False)["model"]
+    last = torch.load(run / "last.pt", weights_only=False)
+    assert last["step"] == 4
+    assert any(not torch.equal(phase1[k], finished[k]) for k in phase1), "the continuation changed nothing"
+    # the refiner's finishing steps ran with the continued estimator, frozen
+    assert all(torch.equal(v, last["model"]["estimator." + k]) for k, v in finished.items())

@@ -114,6 +114,29 @@ class KernelPhaseConfig:
 
 
 @dataclass
+class FinishPhaseConfig:
+    """An optional last phase of ``steps`` more generator steps on one framing (0 = none).
+
+    After the main ``steps`` the generator (its current weights) gets a fresh Adam at ``lr`` with cosine
+    decay to ``optim.min_lr_ratio`` and draws its pairs from ``preset`` (``clean``: the whole-code
+    framing of ``default``, the one that reads whole codes); the adversarial and detail terms stay on
+    only if ``adversarial`` / ``detail`` say so. Validation and ``best.pt`` span both phases.
+
+    ``kernel_steps`` (``wiener-qrunet`` only): first continue the blur estimator's regression that many
+    steps (batch ``kernel.batch_size``, Adam at ``kernel_lr``, cosine) on ``preset``, then freeze it
+    again, so the refiner's finishing steps see the final estimates.
+    """
+
+    steps: int = 0
+    preset: str = "clean"
+    lr: float = 3e-4
+    adversarial: bool = False
+    detail: bool = False
+    kernel_steps: int = 0
+    kernel_lr: float = 3e-4
+
+
+@dataclass
 class TrainConfig:
     """A whole training run."""
 
@@ -130,6 +153,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     val: ValConfig = field(default_factory=ValConfig)
     kernel: KernelPhaseConfig = field(default_factory=KernelPhaseConfig)
+    finish: FinishPhaseConfig = field(default_factory=FinishPhaseConfig)
 
 
 def _build(cls, values: Any, where: str):
@@ -160,6 +184,7 @@ _NESTED = {
     ("TrainConfig", "optim"): OptimConfig,
     ("TrainConfig", "val"): ValConfig,
     ("TrainConfig", "kernel"): KernelPhaseConfig,
+    ("TrainConfig", "finish"): FinishPhaseConfig,
     ("LossConfig", "detail"): DetailConfig,
     ("LossConfig", "adversarial"): AdversarialConfig,
 }
@@ -192,6 +217,11 @@ def config_to_dict(cfg: TrainConfig) -> dict:
     return dataclasses.asdict(cfg)
 
 
+def config_yaml(cfg: TrainConfig) -> str:
+    """The resolved config as YAML text (what a run folder's ``config.yaml`` holds)."""
+    return yaml.safe_dump(config_to_dict(cfg), sort_keys=False)
+
+
 def save_config(cfg: TrainConfig, path: str | Path) -> None:
     """Write the resolved config as YAML."""
-    Path(path).write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), encoding="utf-8")
+    Path(path).write_text(config_yaml(cfg), encoding="utf-8")

@@ -5,7 +5,8 @@ parameters in each pair's meta); the target is :func:`~qrdeblur.restore.kernel_w
 the loss the mean absolute error. Adam with cosine decay, seeded from the run's seed. The estimator
 is saved to ``kernel.pt`` in the run folder, with its own ``kernel_metrics.csv`` (loss, and median
 length / angle / sigma errors on a fixed validation draw); a resumed run that finds ``kernel.pt``
-loads it instead of training again.
+loads it instead of training again. A run's ``finish`` phase can continue the regression from the
+current weights (``finish.kernel_steps``): the same function with its own file, metrics and seed shard.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from qrdeblur.synth.presets import PairStream
 
 KERNEL_FILE = "kernel.pt"
 KERNEL_METRICS = "kernel_metrics.csv"
+FINISH_KERNEL_FILE = "kernel-finish.pt"
+FINISH_KERNEL_METRICS = "kernel_finish_metrics.csv"
 VALIDATION_SHARD = 999_983  # a seed shard the training stream (shards 0, 1, ...) never uses
 
 
@@ -71,18 +74,25 @@ def train_estimator(
     val_count: int = 256,
     log_every: int = 50,
     progress: Callable[[int, int, dict], None] | None = None,
+    file: str = KERNEL_FILE,
+    metrics: str = KERNEL_METRICS,
+    shard: int = 0,
 ) -> dict[str, float]:
-    """Train ``estimator`` in place (see module docstring); returns its validation errors."""
-    path = out / KERNEL_FILE
+    """Train ``estimator`` in place (see module docstring); returns its validation errors.
+
+    ``shard`` picks the training stream's seed shard (and offsets the torch seed), so a continuation
+    never replays phase 1's pairs; the validation draw is the same for every call.
+    """
+    path = out / file
     if path.exists():
         estimator.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["model"])
         return {}
-    torch.manual_seed(seed)
-    stream = PairStream(preset, seed, size)
+    torch.manual_seed(seed + shard)
+    stream = PairStream(preset, seed, size, shard=shard)
     val_x, _, val_truth = _batch(PairStream(preset, seed, size, shard=VALIDATION_SHARD), val_count)
     opt = torch.optim.Adam(estimator.parameters(), lr=lr)
     t0 = time.time()
-    with open(out / KERNEL_METRICS, "w", newline="", encoding="utf-8") as fh:
+    with open(out / metrics, "w", newline="", encoding="utf-8") as fh:
         columns = ["step", "elapsed_s", "lr", "loss", "length_px", "angle_deg", "sigma_px"]
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()

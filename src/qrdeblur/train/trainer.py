@@ -4,6 +4,10 @@ Order (BasicSR's): freeze D, update G on pixel + QR + detail + adversarial terms
 on the sharp images and on ``fake.detach()``. Each term is logged under its own name. The run folder
 gets the resolved config, the command line, ``metrics.csv``, atomic checkpoints (``last.pt``, and
 ``best.pt`` by validation decode rate) and the paper's figures (``plots.py``).
+
+Phases: a ``wiener-qrunet`` run first teaches its blur estimator (``kernel_phase.py``); every run then
+trains ``steps`` GAN steps on ``data``; an optional ``finish`` phase adds ``finish.steps`` steps on one
+framing with a fresh optimiser (steps are numbered on: ``steps + 1 ... steps + finish.steps``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from qrdeblur.errors import UsageError
-from qrdeblur.train.config import TrainConfig, config_to_dict, save_config
+from qrdeblur.train.config import TrainConfig, config_to_dict, config_yaml
 from qrdeblur.train.data import SynthFolder, SynthStream
 from qrdeblur.train.evaluate import evaluate, make_validation_set
 
@@ -63,7 +67,7 @@ class Losses:
         self.adv_start = adv.start_step
         self.clip = adv.clip
 
-    def generator_terms(self, logits, fake, sharp, d_fake) -> dict[str, torch.Tensor]:
+    def generator_terms(self, logits, fake, sharp, d_fake, detail: bool = True) -> dict[str, torch.Tensor]:
         terms = {}
         if self.l1:
             terms["g_l1"] = self.l1(fake, sharp)
@@ -71,7 +75,7 @@ class Losses:
             terms["g_binary"] = self.binary(logits, sharp)
         if self.edge:
             terms["g_edge"] = self.edge(fake, sharp)
-        if self.detail:
+        if self.detail and detail:
             terms["g_detail"] = self.detail(fake, sharp)
         if d_fake is not None:
             terms["g_adv"] = self.adv.generator_loss(d_fake)
@@ -86,6 +90,9 @@ def _atomic_save(obj, path: Path) -> None:
 
 def _lr_factor(cfg: TrainConfig, step: int) -> float:
     o = cfg.optim
+    if step >= cfg.steps and cfg.finish.steps:  # finish phase: its own cosine from its own lr
+        t = min(1.0, (step - cfg.steps) / cfg.finish.steps)
+        return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
     if o.cosine:
         t = min(1.0, step / max(1, cfg.steps))
         return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
@@ -93,7 +100,11 @@ def _lr_factor(cfg: TrainConfig, step: int) -> float:
 
 
 def _loader(cfg: TrainConfig, epoch_offset: int, payloads) -> DataLoader:
+    """Batches for the phase that step ``epoch_offset`` belongs to (the finish phase draws its preset)."""
     d = cfg.data
+    if epoch_offset >= cfg.steps and cfg.finish.steps:
+        ds = SynthStream(cfg.finish.preset, cfg.seed, d.size, d.grey, payloads=payloads, epoch_offset=epoch_offset)
+        return DataLoader(ds, batch_size=d.batch_size, num_workers=d.workers, persistent_workers=d.workers > 0)
     if d.synth_dir:
         ds = SynthFolder(d.synth_dir, d.grey)
         g = torch.Generator().manual_seed(cfg.seed + epoch_offset)
@@ -106,6 +117,38 @@ def _loader(cfg: TrainConfig, epoch_offset: int, payloads) -> DataLoader:
 def _batches(loader: DataLoader):
     while True:  # a folder dataset ends each epoch; the stream never does
         yield from loader
+
+
+def _continue_estimator(G, cfg: TrainConfig, out: Path, progress) -> None:
+    """The finish phase's estimator continuation (``finish.kernel_steps``), then freeze it again."""
+    from qrdeblur.train.kernel_phase import FINISH_KERNEL_FILE, FINISH_KERNEL_METRICS, train_estimator
+
+    G.estimator_frozen = False
+    G.estimator.requires_grad_(True)
+
+    def kernel_progress(step: int, total: int, logs: dict) -> None:
+        if progress:
+            progress(step, total, {"g": logs["kernel_loss"], "phase": "kernel finish"})
+
+    train_estimator(G.estimator, out, seed=cfg.seed, steps=cfg.finish.kernel_steps,
+                    batch_size=cfg.kernel.batch_size, lr=cfg.finish.kernel_lr, preset=cfg.finish.preset,
+                    size=cfg.data.size, progress=kernel_progress, file=FINISH_KERNEL_FILE,
+                    metrics=FINISH_KERNEL_METRICS, shard=1)
+    G.freeze_estimator()
+
+
+def _save_resolved_config(cfg: TrainConfig, out: Path, resume: bool) -> None:
+    """Write ``config.yaml``; a resume with a changed config keeps the old one as ``config.before-resume-N.yaml``."""
+    path = out / "config.yaml"
+    text = config_yaml(cfg)
+    if resume and path.exists():
+        if path.read_text(encoding="utf-8") == text:
+            return
+        n = 1
+        while (out / f"config.before-resume-{n}.yaml").exists():
+            n += 1
+        os.replace(path, out / f"config.before-resume-{n}.yaml")
+    path.write_text(text, encoding="utf-8")
 
 
 def train(
@@ -144,9 +187,12 @@ def train(
 
         D = create_model(cfg.discriminator.name, **cfg.discriminator.args)
     o = cfg.optim
+    from qrdeblur.synth.presets import get_preset
+
+    if cfg.finish.steps:
+        get_preset(cfg.finish.preset)  # an unknown preset fails here, before anything is written
     out.mkdir(parents=True, exist_ok=True)  # only now: a bad model or loss setting leaves nothing behind
-    if not resume:
-        save_config(cfg, out / "config.yaml")
+    _save_resolved_config(cfg, out, resume)
     if hasattr(G, "freeze_estimator"):  # wiener-qrunet: phase 1, the blur estimator (loads kernel.pt if done)
         from qrdeblur.train.kernel_phase import train_estimator
 
@@ -162,6 +208,7 @@ def train(
         torch.manual_seed(cfg.seed + 1)  # phase 2 starts from a known state however phase 1 went
     trainable = [p for p in G.parameters() if p.requires_grad]
     opt_g = torch.optim.Adam(trainable, lr=o.lr_g, betas=(o.beta1, o.beta2))
+    total = cfg.steps + cfg.finish.steps
     opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2)) if D is not None else None
 
     step, elapsed_before, best = 0, 0.0, None
@@ -230,6 +277,7 @@ def train(
 
     t0 = time.time()
     loader = _loader(cfg, epoch_offset=step, payloads=payloads)
+    loader_finishing = step >= cfg.steps and cfg.finish.steps > 0
     batches = _batches(loader)
     running: dict[str, list[float]] = defaultdict(list)
     last_val: dict = {}
@@ -237,15 +285,26 @@ def train(
     if step == 0:
         last_val = validate()
     G.train()
-    while step < cfg.steps:
+    while step < total:
+        finishing = step >= cfg.steps
+        if finishing and step == cfg.steps:  # the finish phase begins: fresh optimiser, its own data
+            if cfg.finish.kernel_steps and hasattr(G, "freeze_estimator"):
+                _continue_estimator(G, cfg, out, progress)
+            opt_g = torch.optim.Adam(trainable, lr=cfg.finish.lr, betas=(o.beta1, o.beta2))
+            if not loader_finishing:  # (a run resumed here already draws the finish preset)
+                del batches, loader
+                loader = _loader(cfg, epoch_offset=step, payloads=payloads)
+                batches = _batches(loader)
+                loader_finishing = True
+        base_lr_g = cfg.finish.lr if finishing else o.lr_g
         blurred, sharp = next(batches)
         factor = _lr_factor(cfg, step)
         for group in opt_g.param_groups:
-            group["lr"] = o.lr_g * factor
+            group["lr"] = base_lr_g * factor
         if opt_d is not None:
             for group in opt_d.param_groups:
                 group["lr"] = o.lr_d * factor
-        adv_on = D is not None and step >= losses.adv_start
+        adv_on = D is not None and step >= losses.adv_start and (not finishing or cfg.finish.adversarial)
 
         # 1. generator update, discriminator frozen
         logits = G(blurred)
@@ -254,7 +313,7 @@ def train(
         if adv_on:
             D.requires_grad_(False)
             d_fake = D(fake)
-        terms = losses.generator_terms(logits, fake, sharp, d_fake)
+        terms = losses.generator_terms(logits, fake, sharp, d_fake, detail=not finishing or cfg.finish.detail)
         g_total = sum(terms.values())
         opt_g.zero_grad(set_to_none=True)
         g_total.backward()
@@ -282,21 +341,21 @@ def train(
         running["g_total"].append(float(g_total.detach()))
         for k, v in terms.items():
             running[k].append(float(v.detach()))
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        if step % cfg.log_every == 0 or step == total:
             row = {k: round(float(np.mean(v)), 6) for k, v in running.items()}
-            row.update(step=step, elapsed_s=round(elapsed_before + time.time() - t0, 1), lr_g=o.lr_g * factor)
+            row.update(step=step, elapsed_s=round(elapsed_before + time.time() - t0, 1), lr_g=base_lr_g * factor)
             writer.writerow(row)
             fh.flush()
             running.clear()
-        if step % cfg.val.every == 0 or step == cfg.steps:
+        if step % cfg.val.every == 0 or step in (cfg.steps, total):
             last_val = validate()
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+        if step % cfg.checkpoint_every == 0 or step in (cfg.steps, total):
             checkpoint(ckpt_path, last_val)
         if progress:
-            progress(step, cfg.steps, {"g": float(g_total.detach()), **last_val})
+            progress(step, total, {"g": float(g_total.detach()), **last_val})
         if deadline and time.time() > deadline:
             break
-    if step % cfg.val.every:
+    if step % cfg.val.every and step not in (cfg.steps, total):
         last_val = validate()
     checkpoint(ckpt_path, last_val)
     fh.close()
