@@ -81,6 +81,7 @@ def test_wiener_qrunet_exports_as_one_graph_and_matches_torch(tmp_path):
     assert report["max_abs_diff"] <= 1e-4
     d = Deblurrer.load(tmp_path / "w.onnx")
     assert d.pad_multiple == 4 and d.channels == 1
+    assert d.name == "wiener-qrunet"  # the model's name, not the checkpoint file's stem
     rng = np.random.default_rng(1)
     imgs = [(rng.random((80, 80)) * 255).astype(np.uint8), (rng.random((44, 60)) * 255).astype(np.uint8)]
     for img, got in zip(imgs, d.deblur_batch(imgs), strict=True):

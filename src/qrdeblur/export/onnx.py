@@ -105,7 +105,9 @@ def export_onnx(checkpoint: str | Path, onnx_path: str | Path, tolerance: float 
     generator = load_generator(checkpoint)
     pad = int(getattr(generator, "pad_multiple", 1))
     tmp = onnx_path.with_name(onnx_path.name + ".tmp")
-    meta = {"pad_multiple": pad, "model_name": Path(checkpoint).stem, "producer": "qrdeblur"}
+    # the registry name (e.g. wiener-qrunet) names the model, not the checkpoint file's stem ("best")
+    name = torch.load(checkpoint, map_location="cpu", weights_only=False).get("model_name") or Path(checkpoint).stem
+    meta = {"pad_multiple": pad, "model_name": name, "producer": "qrdeblur"}
     if hasattr(generator, "freeze_estimator"):
         wrapped, inputs, outputs, axes = _wiener_graph(generator, pad)
         channels, meta["front_end"] = 1, "kernel-wiener"
