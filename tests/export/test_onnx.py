@@ -66,6 +66,7 @@ def test_bad_model_files(tmp_path):
 def test_wrong_rank_image(tmp_path, checkpoint):
     ckpt, _ = checkpoint
     d = Deblurrer.load(ckpt)
+    assert d.name == "qrunet"  # the checkpoint's model, not its file name
     with pytest.raises(UsageError, match="shape"):
         d.deblur(np.zeros((2, 3, 4, 5), np.uint8))
 

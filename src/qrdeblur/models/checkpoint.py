@@ -24,4 +24,5 @@ def load_generator(path: str | Path):
         raise UsageError(f"{path}: not a qrdeblur checkpoint (needs model, model_name, model_args)")
     generator = create_model(ck["model_name"], **ck.get("model_args", {}))
     generator.load_state_dict(ck["model"])
+    generator.model_name = ck["model_name"]  # the registry name, for reports (the file is often "best.pt")
     return generator.eval()

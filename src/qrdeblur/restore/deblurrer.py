@@ -119,7 +119,7 @@ class Deblurrer:
                 return torch.sigmoid(generator(torch.from_numpy(batch))).numpy()
 
         channels = int(getattr(generator, "in_channels", 0) or _infer_channels(generator))
-        return cls(run, channels, 1, path.stem)
+        return cls(run, channels, 1, getattr(generator, "model_name", path.stem))
 
     def deblur_float(self, batch: np.ndarray) -> np.ndarray:
         """(B, C, H, W) float32 in [0, 1] -> restored batch of the same shape (C converted as needed)."""
