@@ -57,6 +57,13 @@ def test_train_resume_reload(tmp_path):
     changed = any(not torch.equal(before["model"][k], after["model"][k]) for k in before["model"])
     assert changed, "resumed training did not update the generator"
     assert max(int(r["step"]) for r in _rows(run)) == 6
+    # each start and resume recorded the library versions it ran with
+    import json
+
+    entries = [json.loads(line) for line in (run / "environment.jsonl").read_text().splitlines()]
+    assert len(entries) == 2
+    assert entries[0]["packages"]["torch"] == torch.__version__ and entries[0]["threads"] == 1
+    assert {"numpy", "scipy", "segno", "zxing-cpp"} <= set(entries[1]["packages"])
 
     g = load_generator(run / "last.pt")
     x = torch.rand(1, 1, 21, 27)

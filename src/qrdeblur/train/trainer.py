@@ -1,9 +1,10 @@
 """The GAN training loop: one step = update G on its weighted terms, then D on real and fake.
 
-Order (BasicSR's): freeze D, update G on pixel + QR + detail + adversarial terms, unfreeze D, update D
-on the sharp images and on ``fake.detach()``. Each term is logged under its own name. The run folder
-gets the resolved config, the command line, ``metrics.csv``, atomic checkpoints (``last.pt``, and
-``best.pt`` by validation decode rate) and the paper's figures (``plots.py``).
+Order (BasicSR's): freeze D, update G on pixel + QR + detail + adversarial terms, unfreeze D, update
+D on the sharp images and on ``fake.detach()``. Each term is logged under its own name. The run
+folder gets the resolved config, the command line, the library versions (``environment.jsonl``),
+``metrics.csv``, atomic checkpoints (``last.pt``, and ``best.pt`` by validation decode rate) and the
+paper's figures (``plots.py``).
 
 Phases: a ``wiener-qrunet`` run first teaches its blur estimator (``kernel_phase.py``); every run then
 trains ``steps`` GAN steps on ``data``; an optional ``finish`` phase adds ``finish.steps`` steps on one
@@ -223,6 +224,9 @@ def train(
         torch.set_rng_state(ck["torch_rng"])
     with open(out / "command.txt", "a", encoding="utf-8") as fh:
         fh.write(shlex.join(sys.argv) + "\n")
+    from qrdeblur.train.environment import record_environment
+
+    record_environment(out, cfg.threads)
 
     val = make_validation_set(cfg.val.preset, cfg.val.count, cfg.val.seed, cfg.data.size, cfg.data.grey, payloads)
     from qrdeblur.decode import get_decoder
