@@ -24,7 +24,7 @@ SCAN_MODEL = "qrunet.onnx"
 def shipped_model_path() -> Path:
     """Path of the default model inside the installed package (``deblur``, ``Deblurrer.load()``).
 
-    ``wiener-qrunet`` (blur estimate, Wiener, refiner): the best on code crops (paper80 44.9% vs
+    ``wiener-qrunet`` (blur estimate, Wiener, refiner): the best on code crops (paper80 45.1% vs
     18.8% for ``qrunet``), see the model card.
     """
     return Path(str(resources.files("qrdeblur") / "weights" / SHIPPED_MODEL))
