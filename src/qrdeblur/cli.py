@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -210,16 +211,35 @@ def _photo_bench(methods: list[str]):
 @app.command()
 @user_errors
 def export(
-    model: Path = typer.Option(..., help="Training checkpoint (.pt)."),
+    model: Path = typer.Option(..., help="Training checkpoint (.pt), or a float .onnx to quantise with --int8."),
     onnx: Path = typer.Option(..., help="Output .onnx file."),
+    int8: bool = typer.Option(
+        False, help="Quantise the restoring network to int8 (calibrated on synthetic crops, checked by decoding)."
+    ),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
 ):
-    """Export a generator to ONNX (dynamic size) with a parity check against torch."""
-    from qrdeblur.export.onnx import export_onnx
-
+    """Export a generator to ONNX (dynamic size) with a parity check against torch; --int8 also quantises it."""
     if onnx.exists() and not force:
         raise UsageError(f"{onnx}: exists (use --force to overwrite)")
-    report = export_onnx(model, onnx)
+    if model.suffix == ".onnx":
+        if not int8:
+            raise UsageError(f"{model}: already ONNX (add --int8 to quantise it, or give a .pt checkpoint)")
+        from qrdeblur.export.quantize import quantize_onnx
+
+        typer.echo(json.dumps(quantize_onnx(model, onnx)))
+        return
+    from qrdeblur.export.onnx import export_onnx
+
+    if not int8:
+        typer.echo(json.dumps(export_onnx(model, onnx)))
+        return
+    from qrdeblur.export.quantize import quantize_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        float_path = Path(tmp) / "float.onnx"
+        report = export_onnx(model, float_path)
+        report.update(quantize_onnx(float_path, onnx))
+    report["onnx"] = str(onnx)
     typer.echo(json.dumps(report))
 
 
