@@ -13,7 +13,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "webcam-mo
 
 def test_scan_reads_the_readme_example_that_zxing_alone_misses():
     assert qrdeblur.get_decoder("zxing-cpp").decode(qrdeblur.read_image(EXAMPLE)) == []
-    codes = qrdeblur.scan(EXAMPLE)
+    codes = qrdeblur.scan(EXAMPLE, budget_ms=60_000)  # behaviour, not speed: a loaded CI machine is slow
     assert [c.text for c in codes] == ["MEBKM:URL:http\\://en.wikipedia.org/wiki/Main_Page;;"]
     assert codes[0].method != "raw" and len(codes[0].corners) == 4
 
@@ -21,7 +21,7 @@ def test_scan_reads_the_readme_example_that_zxing_alone_misses():
 def test_scan_imports_no_torch():
     code = (
         "import qrdeblur, sys; "
-        f"codes = qrdeblur.scan({str(EXAMPLE)!r}); "
+        f"codes = qrdeblur.scan({str(EXAMPLE)!r}, budget_ms=60_000); "
         "assert codes and 'torch' not in sys.modules, sorted(m for m in sys.modules if 'torch' in m)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
