@@ -343,12 +343,13 @@ def _scan_side(rng: np.random.Generator, quad: np.ndarray, n_modules: int, symbo
     return int(np.clip(round(side), SCAN_MIN_SIDE, SCAN_MAX_SIDE)), kind, factor, stretch
 
 
-def _scan_region(quad: np.ndarray, side: int, margin: int, pad: int) -> tuple[int, int, int, int]:
-    """Native pixels (x0, y0, x1, y1) the rectified crop of ``quad`` is sampled from, plus ``pad``."""
-    total = side + 2 * margin
+def _scan_region(quad: np.ndarray, side: int, margin: int, window: tuple[int, int, int], pad: int) -> tuple:
+    """Native pixels (x0, y0, x1, y1) that the ``window`` (y, x, size) of the rectified crop of
+    ``quad`` is sampled from, plus ``pad`` (the blur's reach): the only part worth rendering."""
     dst = np.float32([[margin, margin], [margin + side, margin], [margin + side, margin + side], [margin, margin + side]])
     to_crop = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
-    box = np.float32([[[-1, -1]], [[total, -1]], [[total, total]], [[-1, total]]])
+    y, x, size = window
+    box = np.float32([[[x - 1, y - 1]], [[x + size, y - 1]], [[x + size, y + size]], [[x - 1, y + size]]])
     pts = cv2.perspectiveTransform(box, np.linalg.inv(to_crop)).reshape(4, 2)
     x0, y0 = np.floor(pts.min(axis=0) - pad).astype(int)
     x1, y1 = np.ceil(pts.max(axis=0) + pad).astype(int) + 1
@@ -398,7 +399,8 @@ def scan_pair(
     5. A random ``size`` window of that crop (the crop is at least ``size`` wide), or, when ``whole``
        (15 % by default), a crop framed to be exactly ``size`` wide.
 
-    Only the region the crop samples is rendered, so a pair costs a few ms. The target is the intact
+    Only the native region the window samples is rendered, so a pair costs a few ms; the contrast
+    stretch therefore takes its percentiles from the window (the cascade: from the whole crop). The target is the intact
     code at full contrast, white elsewhere, rendered through the very homographies the observation
     went through (camera, then rectification), so the two are aligned to the sub-pixel.
     """
@@ -422,23 +424,23 @@ def scan_pair(
     else:
         side, kind, factor, stretch = _scan_side(rng, quad, n, n * module_px)
         margin = max(int(round(side * SCAN_MARGIN)) + 4, -(-(size - side) // 2))
+    total = side + 2 * margin
+    y, x = (0, 0) if whole else (int(rng.integers(0, total - size + 1)), int(rng.integers(0, total - size + 1)))
     psf, blur = _scan_psf(rng)
-    x0, y0, x1, y1 = _scan_region(quad, side, margin, max(psf.shape) // 2 + 4)
+    x0, y0, x1, y1 = _scan_region(quad, side, margin, (y, x, size), max(psf.shape) // 2 + 4)
     to_region = scene.translate(-x0, -y0) @ camera
     meta: dict = {"preset": "scan", "framing": "whole" if whole else "window", "payload": spec.payload,
                   "size": size, "version": int(symbol.version), "ecc": str(symbol.error), "mask": int(symbol.mask),
                   "module_px": module_px, **geometry, **locator, "scale": kind, "scale_factor": factor,
-                  "side": side, "margin": margin, "stretch": stretch, **blur}
+                  "side": side, "margin": margin, "window": [y, x], "stretch": stretch, **blur}
     printed = _photograph(rng, matrix, to_region, (y1 - y0, x1 - x0), module_px, meta)
     photo = _sensor(rng, degrade.convolve(printed, psf), meta)
     rect = rectify(photo, quad - [x0, y0], side, margin)
-    crop = stretch_contrast(rect.image) if stretch else rect.image
-    total = crop.shape[0]
-    y, x = (0, 0) if whole else (int(rng.integers(0, total - size + 1)), int(rng.integers(0, total - size + 1)))
-    meta["window"] = [y, x]
+    # only the window's source was rendered, so the stretch sees the window (the cascade: the crop)
+    blurred = rect.image[y : y + size, x : x + size]
+    blurred = (stretch_contrast(blurred) if stretch else blurred).astype(np.float32) / 255.0
     to_window = scene.translate(-x, -y) @ np.linalg.inv(rect.to_image) @ to_region
     sharp, _ = scene.split_label(scene.render_label(matrix, 1, to_window, (size, size), supersample=4))
-    blurred = crop[y : y + size, x : x + size].astype(np.float32) / 255.0
     return Pair(sharp.astype(np.float32), blurred, meta)
 
 
