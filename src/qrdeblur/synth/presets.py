@@ -12,7 +12,7 @@
   a label at 2-8 px per module, at any angle and in perspective, on a textured surface under uneven
   light, blurred *at native resolution*, then located approximately, rectified and rescaled to one
   of the cascade's working scales, and windowed (85 %) or kept whole (15 %, small codes).
-- ``scan-whole``: only the whole-crop framing of ``scan`` (versions 1-3): every pair holds a whole
+- ``scan-whole``: only the whole-crop framing of ``scan`` (versions 1-3 as payloads allow): every pair holds a whole
   code, so it can be decoded; the validation set of a ``scan`` training run.
 
 A pair is a :class:`Pair`: float32 images in [0, 1] of the same shape, and ``meta`` with every drawn
@@ -346,7 +346,8 @@ def _scan_side(rng: np.random.Generator, quad: np.ndarray, n_modules: int, symbo
 def _scan_region(quad: np.ndarray, side: int, margin: int, window: tuple[int, int, int], pad: int) -> tuple:
     """Native pixels (x0, y0, x1, y1) that the ``window`` (y, x, size) of the rectified crop of
     ``quad`` is sampled from, plus ``pad`` (the blur's reach): the only part worth rendering."""
-    dst = np.float32([[margin, margin], [margin + side, margin], [margin + side, margin + side], [margin, margin + side]])
+    far = margin + side
+    dst = np.float32([[margin, margin], [far, margin], [far, far], [margin, far]])
     to_crop = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
     y, x, size = window
     box = np.float32([[[x - 1, y - 1]], [[x + size, y - 1]], [[x + size, y + size]], [[x - 1, y + size]]])
@@ -388,8 +389,9 @@ def scan_pair(
 ) -> Pair:
     """A crop like the ones the ``scan`` cascade hands its generator, and its sharp target (grey).
 
-    1. A code (versions 1-10; 1-3 when ``whole``) on a light label 2-6 modules wider, seen at
-       2-8 px per module, at any rotation, with up to 12 % perspective (:mod:`qrdeblur.synth.scene`).
+    1. A code (versions 1-10; 1-3 when ``whole``, more when a long payload needs it) on a light
+       label 2-6 modules wider, seen at 2-8 px per module, at any rotation, with up to 12 %
+       perspective (:mod:`qrdeblur.synth.scene`).
     2. Around it a surface (tone, blotches, grain, nearby print); ink and paper levels; uneven light.
     3. Blur at native resolution (:func:`_scan_psf`), sensor noise, JPEG, 8 bits.
     4. The locator's quadrilateral (:func:`~qrdeblur.synth.scene.locator_quad`: exact or a loose blob
