@@ -90,3 +90,22 @@ def test_wiener_qrunet_exports_as_one_graph_and_matches_torch(tmp_path):
             ref = torch.sigmoid(g(torch.from_numpy(img.astype(np.float32)[None, None] / 255)))[0, 0].numpy()
         assert got.shape == img.shape
         assert np.abs(got.astype(float) - np.round(ref * 255)).max() <= 1
+
+
+def test_initial_state_reads_an_export_back(tmp_path, checkpoint):
+    """A run can fine-tune a generator shipped as ONNX only: its weights come back exactly."""
+    from qrdeblur.models.checkpoint import initial_state
+
+    ckpt, g = checkpoint
+    export_onnx(ckpt, tmp_path / "g.onnx")
+    for path in (tmp_path / "g.onnx", ckpt):
+        state = initial_state(path)
+        fresh = QRUNet(width=4, bottleneck_blocks=1, global_context=True)
+        fresh.load_state_dict(state)  # strict: every name and shape matches
+        for name, p in fresh.state_dict().items():
+            assert torch.equal(p, g.state_dict()[name]), name
+    with pytest.raises(UsageError, match="not found"):
+        initial_state(tmp_path / "missing.onnx")
+    (tmp_path / "w.txt").write_text("x")
+    with pytest.raises(UsageError, match=".pt checkpoint or an .onnx"):
+        initial_state(tmp_path / "w.txt")

@@ -142,3 +142,14 @@ def test_finish_phase_continues_the_estimator_then_freezes_it(tmp_path):
     assert any(not torch.equal(phase1[k], finished[k]) for k in phase1), "the continuation changed nothing"
     # the refiner's finishing steps ran with the continued estimator, frozen
     assert all(torch.equal(v, last["model"]["estimator." + k]) for k, v in finished.items())
+
+
+def test_init_starts_from_given_weights(tmp_path):
+    """``init`` fine-tunes: the run's first validation is the given generator's, not a fresh one's."""
+    first = tmp_path / "first"
+    train(config_from_dict(dict(TINY, steps=2)), first)
+    tuned = tmp_path / "tuned"
+    train(config_from_dict(dict(TINY, steps=2, init=str(first / "last.pt"))), tuned)
+    start = next(r for r in _rows(tuned) if r["step"] == "0" and r["val_qr_mae"])
+    end = [r for r in _rows(first) if r["step"] == "2" and r["val_qr_mae"]][-1]
+    assert start["val_qr_mae"] == end["val_qr_mae"]

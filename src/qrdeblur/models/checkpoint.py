@@ -26,3 +26,34 @@ def load_generator(path: str | Path):
     generator.load_state_dict(ck["model"])
     generator.model_name = ck["model_name"]  # the registry name, for reports (the file is often "best.pt")
     return generator.eval()
+
+
+def initial_state(path: str | Path) -> dict:
+    """Generator weights to start a training run from: a checkpoint's, or a plain exported ONNX graph's.
+
+    The shipped generators ship as ONNX only (the torch weights would double the package), so a run
+    that fine-tunes one reads the graph's initializers: ``qrdeblur export`` wraps the generator as
+    ``g``, so each parameter ``name`` is stored as ``g.name``. Returns a state dict for
+    ``load_state_dict`` (which then checks that names and shapes match the configured generator).
+    """
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: initial weights not found")
+    if path.suffix in (".pt", ".pth"):
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(ck, dict) or "model" not in ck:
+            raise UsageError(f"{path}: not a qrdeblur checkpoint (needs model)")
+        return ck["model"]
+    if path.suffix != ".onnx":
+        raise UsageError(f"{path}: initial weights must be a .pt checkpoint or an .onnx export")
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    state = {i.name[2:]: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer
+             if i.name.startswith("g.")}
+    if not state:
+        raise UsageError(f"{path}: no generator weights (g.*) in this ONNX graph (a wiener-qrunet export?)")
+    return state

@@ -8,6 +8,12 @@
   benchmark.
 - ``clean``: only the ``clean`` framing of ``default`` (a whole code, motion then Gaussian blur, light
   noise), whose meta holds the exact kernel: the blur estimator of ``wiener-qrunet`` learns from it.
+- ``scan``: what the ``scan`` cascade feeds its generator (:func:`scan_pair`): a code photographed on
+  a label at 2-8 px per module, at any angle and in perspective, on a textured surface under uneven
+  light, blurred *at native resolution*, then located approximately, rectified and rescaled to one
+  of the cascade's working scales, and windowed (85 %) or kept whole (15 %, small codes).
+- ``scan-whole``: only the whole-crop framing of ``scan`` (versions 1-3 as payloads allow): every pair holds a whole
+  code, so it can be decoded; the validation set of a ``scan`` training run.
 
 A pair is a :class:`Pair`: float32 images in [0, 1] of the same shape, and ``meta`` with every drawn
 parameter (JSON-serialisable).
@@ -23,7 +29,7 @@ import numpy as np
 import segno
 
 from qrdeblur.errors import UsageError
-from qrdeblur.synth import degrade, kernels
+from qrdeblur.synth import degrade, kernels, scene
 from qrdeblur.synth.payloads import random_alphanumeric, random_payload
 from qrdeblur.synth.render import ECC_LEVELS, QRSpec, make_symbol, module_matrix, render_matrix
 
@@ -276,7 +282,179 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
     return Pair(sharp.astype(np.float32), blurred.astype(np.float32), meta)
 
 
-PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair, "clean": clean_pair}
+#: The cascade's working scales (:data:`qrdeblur.scan.cascade.MAIN_STEPS` / ``ALT_STEPS``) and how
+#: often a ``scan`` pair uses each: (kind, factor, contrast stretched, probability).
+SCAN_SCALES = (
+    ("module", 3.0, True, 0.5),
+    ("side", 128.0, True, 0.2),
+    ("native", 1.0, True, 0.1),
+    ("native", 0.5, False, 0.05),
+    ("native", 1.25, False, 0.05),
+    ("module", 4.0, False, 0.1),
+)
+#: Bounds of the rectified square's side and its margin fraction (:class:`~qrdeblur.scan.cascade.CascadeConfig`).
+SCAN_MIN_SIDE, SCAN_MAX_SIDE, SCAN_MARGIN = 64, 256, 0.15
+
+
+def _scan_psf(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """A camera's blur at native resolution: motion <= 25 px, defocus disk <= 7 px, Gaussian <= 3, shake.
+
+    Each part is drawn independently (so mild and severe blurs both occur); at least a slight
+    Gaussian when none is drawn.
+    """
+    parts, params = [], {}
+    if rng.random() < 0.6:
+        length, theta = float(rng.uniform(0, 25)), float(rng.uniform(0, 180))
+        parts.append(kernels.motion(length, theta))
+        params.update(motion_length=length, motion_angle=theta)
+    if rng.random() < 0.35:
+        radius = float(rng.uniform(0.5, 7.0))
+        parts.append(kernels.disk(radius))
+        params["disk_radius"] = radius
+    if rng.random() < 0.2:
+        canvas = int(rng.choice([15, 21, 27, 31]))
+        max_length = float(rng.uniform(3, canvas * 0.9))
+        parts.append(kernels.trajectory(rng, canvas=canvas, max_length=max_length, steps=400))
+        params.update(shake_canvas=canvas, shake_length=max_length)
+    if rng.random() < 0.6 or not parts:
+        sigma = float(rng.uniform(0.3, 3.0))
+        parts.append(kernels.gaussian(sigma))
+        params["gaussian_sigma"] = sigma
+    return kernels.compose(*parts), params
+
+
+def _scan_side(rng: np.random.Generator, quad: np.ndarray, n_modules: int, symbol_px: float) -> tuple:
+    """The side the cascade would rectify ``quad`` to, as (side, scale kind, factor, stretched).
+
+    ``module`` scales divide the quad by an estimate of the native module size (``symbol_px /
+    n_modules``, off by a few percent like :func:`~qrdeblur.scan.rectify.estimate_module_px`).
+    """
+    from qrdeblur.scan.rectify import quad_side
+
+    probs = np.array([s[3] for s in SCAN_SCALES])
+    kind, factor, stretch, _ = SCAN_SCALES[int(rng.choice(len(SCAN_SCALES), p=probs / probs.sum()))]
+    if kind == "module":
+        module_est = symbol_px / n_modules * (1 + float(rng.normal(0, 0.04)))
+        side = quad_side(quad) / module_est * factor
+    elif kind == "side":
+        side = factor
+    else:
+        side = quad_side(quad) * factor
+    return int(np.clip(round(side), SCAN_MIN_SIDE, SCAN_MAX_SIDE)), kind, factor, stretch
+
+
+def _scan_region(quad: np.ndarray, side: int, margin: int, window: tuple[int, int, int], pad: int) -> tuple:
+    """Native pixels (x0, y0, x1, y1) that the ``window`` (y, x, size) of the rectified crop of
+    ``quad`` is sampled from, plus ``pad`` (the blur's reach): the only part worth rendering."""
+    far = margin + side
+    dst = np.float32([[margin, margin], [far, margin], [far, far], [margin, far]])
+    to_crop = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    y, x, size = window
+    box = np.float32([[[x - 1, y - 1]], [[x + size, y - 1]], [[x + size, y + size]], [[x - 1, y + size]]])
+    pts = cv2.perspectiveTransform(box, np.linalg.inv(to_crop)).reshape(4, 2)
+    x0, y0 = np.floor(pts.min(axis=0) - pad).astype(int)
+    x1, y1 = np.ceil(pts.max(axis=0) + pad).astype(int) + 1
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _photograph(rng: np.random.Generator, matrix: np.ndarray, to_region: np.ndarray, shape, module_px, meta):
+    """The code on its label on a surface, under uneven light, as float32 in [0, 1] (not yet blurred)."""
+    label = int(rng.integers(2, 7))
+    code, alpha = scene.split_label(scene.render_label(matrix, label, to_region, shape))
+    background, params = scene.surface(rng, shape, module_px)
+    dark, light = float(rng.uniform(0.0, 0.35)), float(rng.uniform(0.6, 1.0))
+    printed = alpha * (dark + code * (light - dark)) + (1 - alpha) * background
+    gain, light_params = scene.shading(rng, shape)
+    meta.update(label_modules=label, dark=dark, light=light, **params, **light_params)
+    return np.clip(printed * gain, 0, 1).astype(np.float32)
+
+
+def _sensor(rng: np.random.Generator, image: np.ndarray, meta: dict) -> np.ndarray:
+    """Sensor noise and (60 %) JPEG compression; returns uint8, what a photo file holds."""
+    if rng.random() < 0.6:
+        image, params = degrade.gaussian_noise(image, rng, float(rng.uniform(0, 0.03)))
+    else:
+        image, params = degrade.poisson_gaussian_noise(
+            image, rng, float(rng.uniform(30, 500)), float(rng.uniform(0, 0.02))
+        )
+    meta.update(params)
+    if rng.random() < 0.6:
+        image, params = degrade.jpeg(image, rng, quality=(30, 95))
+        meta.update(params)
+    return degrade.to_uint8(image)
+
+
+def scan_pair(
+    rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None, whole: bool | None = None
+) -> Pair:
+    """A crop like the ones the ``scan`` cascade hands its generator, and its sharp target (grey).
+
+    1. A code (versions 1-10; 1-3 when ``whole``, more when a long payload needs it) on a light
+       label 2-6 modules wider, seen at 2-8 px per module, at any rotation, with up to 12 %
+       perspective (:mod:`qrdeblur.synth.scene`).
+    2. Around it a surface (tone, blotches, grain, nearby print); ink and paper levels; uneven light.
+    3. Blur at native resolution (:func:`_scan_psf`), sensor noise, JPEG, 8 bits.
+    4. The locator's quadrilateral (:func:`~qrdeblur.synth.scene.locator_quad`: exact or a loose blob
+       outline, any 90-degree turn), rectified by the cascade's own
+       :func:`~qrdeblur.scan.rectify.rectify` to one of its working scales (:data:`SCAN_SCALES`:
+       mostly 3 px per module), contrast-stretched as the cascade does before those steps.
+    5. A random ``size`` window of that crop (the crop is at least ``size`` wide), or, when ``whole``
+       (15 % by default), a crop framed to be exactly ``size`` wide.
+
+    Only the native region the window samples is rendered, so a pair costs a few ms; the contrast
+    stretch therefore takes its percentiles from the window (the cascade: from the whole crop). The target is the intact
+    code at full contrast, white elsewhere, rendered through the very homographies the observation
+    went through (camera, then rectification), so the two are aligned to the sub-pixel.
+    """
+    from qrdeblur.scan.cascade import stretch_contrast
+    from qrdeblur.scan.rectify import rectify
+
+    payload = _training_payload(rng, payloads)
+    if whole is None:
+        whole = bool(rng.random() < 0.15)
+    spec, symbol = fit_symbol(payload, rng, (1, 2, 3) if whole else tuple(range(1, 11)), None, random_mask=True)
+    matrix = np.array(symbol.matrix, dtype=bool)
+    n = matrix.shape[0]
+    module_px = float(rng.uniform(2.0, 8.0))
+    camera, geometry = scene.camera_homography(rng, n, module_px, float(rng.uniform(0, 0.12)))
+    square = np.float32([[[0, 0]], [[n, 0]], [[n, n]], [[0, n]]])
+    corners = cv2.perspectiveTransform(square, camera).reshape(4, 2)
+    quad, locator = scene.locator_quad(rng, corners)
+    if whole:
+        margin = int(round(size * SCAN_MARGIN / (1 + 2 * SCAN_MARGIN))) + 2
+        side, kind, factor, stretch = size - 2 * margin, "whole", float(size), True
+    else:
+        side, kind, factor, stretch = _scan_side(rng, quad, n, n * module_px)
+        margin = max(int(round(side * SCAN_MARGIN)) + 4, -(-(size - side) // 2))
+    total = side + 2 * margin
+    y, x = (0, 0) if whole else (int(rng.integers(0, total - size + 1)), int(rng.integers(0, total - size + 1)))
+    psf, blur = _scan_psf(rng)
+    x0, y0, x1, y1 = _scan_region(quad, side, margin, (y, x, size), max(psf.shape) // 2 + 4)
+    to_region = scene.translate(-x0, -y0) @ camera
+    meta: dict = {"preset": "scan", "framing": "whole" if whole else "window", "payload": spec.payload,
+                  "size": size, "version": int(symbol.version), "ecc": str(symbol.error), "mask": int(symbol.mask),
+                  "module_px": module_px, **geometry, **locator, "scale": kind, "scale_factor": factor,
+                  "side": side, "margin": margin, "window": [y, x], "stretch": stretch, **blur}
+    printed = _photograph(rng, matrix, to_region, (y1 - y0, x1 - x0), module_px, meta)
+    photo = _sensor(rng, degrade.convolve(printed, psf), meta)
+    rect = rectify(photo, quad - [x0, y0], side, margin)
+    # only the window's source was rendered, so the stretch sees the window (the cascade: the crop)
+    blurred = rect.image[y : y + size, x : x + size]
+    blurred = (stretch_contrast(blurred) if stretch else blurred).astype(np.float32) / 255.0
+    to_window = scene.translate(-x, -y) @ np.linalg.inv(rect.to_image) @ to_region
+    sharp, _ = scene.split_label(scene.render_label(matrix, 1, to_window, (size, size), supersample=4))
+    return Pair(sharp.astype(np.float32), blurred, meta)
+
+
+def scan_whole_pair(rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None) -> Pair:
+    """Only the whole-crop framing of :func:`scan_pair` (versions 1-3): each pair can be decoded."""
+    return scan_pair(rng, size, payloads, whole=True)
+
+
+PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair, "clean": clean_pair,
+    "scan": scan_pair,
+    "scan-whole": scan_whole_pair,
+}
 
 
 def get_preset(name: str) -> Callable[..., Pair]:

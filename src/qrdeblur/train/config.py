@@ -146,6 +146,7 @@ class TrainConfig:
     log_every: int = 50
     checkpoint_every: int = 500
     max_minutes: float | None = None  # stop cleanly (with a checkpoint) after this wall time
+    init: str | None = None  # start the generator from these weights (.pt checkpoint or plain .onnx export)
     generator: ModelConfig = field(default_factory=ModelConfig)
     discriminator: ModelConfig = field(default_factory=lambda: ModelConfig(name="patch-d", args={}))
     data: DataConfig = field(default_factory=DataConfig)

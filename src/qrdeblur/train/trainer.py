@@ -181,6 +181,10 @@ def train(
         payloads = read_payload_file(cfg.data.payloads)
 
     G = build_generator(cfg)
+    if cfg.init and not resume:  # fine-tuning: resume restores the run's own weights instead
+        from qrdeblur.models.checkpoint import initial_state
+
+        G.load_state_dict(initial_state(cfg.init))
     losses = Losses(cfg)
     D = None
     if losses.adv is not None:
