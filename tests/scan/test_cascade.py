@@ -232,3 +232,33 @@ def test_the_generator_sees_the_stretched_crop():
     lo, hi = np.asarray(seen).T
     assert np.all(lo <= 5) and np.all(hi >= 250)
     assert np.percentile(blurred, 99) - np.percentile(blurred, 1) < 80  # precondition: a dull photo
+
+
+class _Inventor:
+    """A generator that ignores its input and draws a small, valid code in the crop's corner."""
+
+    def __init__(self, payload="40844"):
+        matrix = module_matrix(make_symbol(QRSpec(payload, 1, "L")), 2)
+        self.code = _u8(render_matrix(matrix, module_px=2))
+        self.calls = 0
+
+    def deblur(self, crop):
+        self.calls += 1
+        out = np.full_like(crop, 255)
+        h, w = self.code.shape
+        out[:h, :w] = self.code[: crop.shape[0], : crop.shape[1]]
+        return out
+
+
+def test_a_small_code_drawn_by_the_generator_inside_a_candidate_is_not_reported():
+    """Session 7: a generator drew a version-1 code a quarter of its candidate's width out of clutter."""
+    scene, _ = _scene("REAL-CODE-1", module_px=4, angle=35, centre=(900, 600))
+    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
+    assert _zxing_texts(blurred) == set()  # precondition: plain decoding fails
+    inventor = _Inventor()
+    assert _zxing_texts(inventor.deblur(np.zeros((200, 200), np.uint8))) == {"40844"}  # it does draw a code
+    config = CascadeConfig(alt_steps=())
+    assert scan(blurred, deblurrer=inventor, config=config, budget_ms=60_000) == []
+    assert inventor.calls >= 1
+    trusting = CascadeConfig(alt_steps=(), min_deblurred_fraction=0.0)
+    assert "40844" in [c.text for c in scan(blurred, deblurrer=_Inventor(), config=trusting, budget_ms=60_000)]

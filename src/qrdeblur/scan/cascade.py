@@ -136,6 +136,14 @@ class CascadeConfig:
         max_candidates: texture candidates considered per image.
         use_opencv: add OpenCV's detector to the candidate sources.
         crop_binarizers: zxing-cpp binarizers tried in turn on a restored crop.
+        min_deblurred_fraction: a code read after the generator must be at least this fraction of
+            the candidate square's side, else it is dropped. A generator can draw a small code out
+            of clutter that zxing-cpp's error correction accepts (a version-1 symbol at level L has
+            few check symbols): in session 7 a generator fine-tuned on the ``scan`` preset read one
+            such false code on the ``photo`` suite, a quarter of its candidate's width. Real codes
+            fill most of their candidate square (the square is the code's outline or a texture box
+            fitted around it); the plain steps (``rectify``, ``sharpen``) cannot invent modules and
+            are not checked.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -148,6 +156,7 @@ class CascadeConfig:
     max_candidates: int = 24
     use_opencv: bool = False
     crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
+    min_deblurred_fraction: float = 0.5
     extra: dict = field(default_factory=dict)
 
 
@@ -296,6 +305,8 @@ class Cascade:
             )
         ok, _ = self.reader.read(out, binarizers=self.config.crop_binarizers)
         for bc, corners in ok:
+            if passes and quad_side(corners) < self.config.min_deblurred_fraction * rect.side:
+                continue  # a small code drawn by the generator inside a larger candidate: not trusted
             self._add(codes, _code_from_zxing(bc, rect.points_to_image(corners), step.method))
 
     # ------------------------------------------------------------------------------ the cascade
