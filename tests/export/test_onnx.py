@@ -6,7 +6,6 @@ import torch
 
 from qrdeblur.errors import UsageError
 from qrdeblur.export.onnx import export_onnx
-from qrdeblur.models.registry import create_model
 from qrdeblur.models.unet import QRUNet
 from qrdeblur.restore.deblurrer import Deblurrer
 
@@ -71,13 +70,9 @@ def test_wrong_rank_image(tmp_path, checkpoint):
         d.deblur(np.zeros((2, 3, 4, 5), np.uint8))
 
 
-def test_wiener_qrunet_exports_as_one_graph_and_matches_torch(tmp_path):
-    torch.manual_seed(0)
-    args = {"kernel": {"width": 4, "hidden": 8}, "refiner": {"width": 8, "levels": 1, "bottleneck_blocks": 1,
-                                                             "unshuffle": 2}}
-    g = create_model("wiener-qrunet", **args).eval()
+def test_wiener_qrunet_exports_as_one_graph_and_matches_torch(tmp_path, save_tiny_wiener):
     ckpt = tmp_path / "w.pt"
-    torch.save({"model": g.state_dict(), "model_name": "wiener-qrunet", "model_args": args}, ckpt)
+    g = save_tiny_wiener(ckpt)
     report = export_onnx(ckpt, tmp_path / "w.onnx")
     assert report["max_abs_diff"] <= 1e-4
     d = Deblurrer.load(tmp_path / "w.onnx")

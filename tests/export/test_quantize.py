@@ -13,7 +13,6 @@ from qrdeblur.errors import UsageError
 from qrdeblur.export import quantize
 from qrdeblur.export.onnx import export_onnx
 from qrdeblur.export.quantize import estimator_nodes, quantize_onnx
-from qrdeblur.models.registry import create_model
 from qrdeblur.models.unet import QRUNet
 from qrdeblur.restore.deblurrer import Deblurrer
 
@@ -21,15 +20,11 @@ FAST = {"calibration_batches": 1, "check_batches": 1}
 
 
 @pytest.fixture(scope="module")
-def wiener_files(tmp_path_factory):
+def wiener_files(tmp_path_factory, save_tiny_wiener):
     """A tiny wiener-qrunet: its checkpoint and float ONNX export."""
     tmp = tmp_path_factory.mktemp("wq")
-    torch.manual_seed(0)
-    args = {"kernel": {"width": 4, "hidden": 8}, "refiner": {"width": 8, "levels": 1, "bottleneck_blocks": 1,
-                                                             "unshuffle": 2}}
-    g = create_model("wiener-qrunet", **args).eval()
     ckpt = tmp / "w.pt"
-    torch.save({"model": g.state_dict(), "model_name": "wiener-qrunet", "model_args": args}, ckpt)
+    save_tiny_wiener(ckpt)
     export_onnx(ckpt, tmp / "w.onnx")
     return ckpt, tmp / "w.onnx"
 
