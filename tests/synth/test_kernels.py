@@ -190,3 +190,23 @@ def test_bad_values_raise_usage_error_naming_the_value(call, value):
         call()
     assert value in str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("length,theta,sigma", [(10, 30, 1.0), (20, 120, 0.5), (6, 90, 2.0), (15, 0, 0.8)])
+def test_motion_gaussian_fit_recovers_a_motion_then_gaussian_blur(length, theta, sigma):
+    psf = kernels.compose(kernels.motion(length, theta), kernels.gaussian(sigma))
+    fit_length, fit_angle, fit_sigma = kernels.motion_gaussian_fit(psf)
+    assert fit_length == pytest.approx(length, abs=0.5)
+    assert abs((fit_angle - theta + 90) % 180 - 90) < 1.5
+    assert fit_sigma == pytest.approx(sigma, abs=0.2)
+
+
+def test_motion_gaussian_fit_sees_a_disk_as_round_and_follows_a_map():
+    length, _, sigma = kernels.motion_gaussian_fit(kernels.disk(5))
+    assert length < 0.5 and sigma == pytest.approx(2.5, abs=0.15)  # a disk of radius r: variance r^2/4
+    psf = kernels.compose(kernels.motion(12, 0), kernels.gaussian(1))
+    # halving the image halves the blur; a map that swaps x and y turns a horizontal smear vertical
+    assert kernels.motion_gaussian_fit(psf, np.eye(2) / 2)[0] == pytest.approx(6, abs=0.3)
+    assert kernels.motion_gaussian_fit(psf, np.array([[0, 1], [1, 0]]))[1] == pytest.approx(90, abs=1)
+    with pytest.raises(UsageError):
+        kernels.motion_gaussian_fit(-psf)

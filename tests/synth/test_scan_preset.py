@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qrdeblur.synth import scene
+from qrdeblur.synth import kernels, scene
 from qrdeblur.synth.presets import SCAN_MAX_SIDE, SCAN_MIN_SIDE, PairStream
 from qrdeblur.synth.render import QRSpec, make_symbol, render_matrix
 
@@ -99,3 +99,27 @@ def test_locator_quad_keeps_clockwise_order_and_stays_near_the_code():
         assert np.all(cross > 0)  # clockwise on screen (y down): never mirrored
         assert np.abs(quad.mean(axis=0) - 60).max() < 10
         assert params["locator"] in ("detector", "texture")
+
+
+def test_crop_blur_is_the_camera_blur_at_the_crop_scale(scan_pairs):
+    """A crop at 3 px per module sees a native blur scaled by 3 / module_px (rotation aside)."""
+    checked = 0
+    for pair in scan_pairs:
+        m = pair.meta
+        if m["scale"] != "module" or m["scale_factor"] != 3.0 or set(m) & {"disk_radius", "shake_length"}:
+            continue
+        native = kernels.compose(
+            kernels.motion(m.get("motion_length", 0), m.get("motion_angle", 0)),
+            kernels.gaussian(m.get("gaussian_sigma", 0)),
+        )
+        length, _, sigma = kernels.motion_gaussian_fit(native)
+        scale = 3.0 / m["module_px"]
+        crop_length, _, crop_sigma = m["crop_blur"]
+        # the blur's total spread (covariance trace: L^2 / 12 + 2 sigma^2) scales with the image;
+        # perspective (<= 12 %) and the module estimate's error (~4 %) allow some slack
+        def spread(length, sigma):
+            return np.sqrt(length**2 / 12 + 2 * sigma**2)
+
+        assert spread(crop_length, crop_sigma) == pytest.approx(spread(length, sigma) * scale, rel=0.25)
+        checked += 1
+    assert checked >= 5

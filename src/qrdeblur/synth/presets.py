@@ -384,6 +384,14 @@ def _sensor(rng: np.random.Generator, image: np.ndarray, meta: dict) -> np.ndarr
     return degrade.to_uint8(image)
 
 
+def _homography_jacobian(matrix: np.ndarray, x: float, y: float) -> np.ndarray:
+    """The 2x2 derivative (x, y order) of the projective map ``matrix`` at the point (x, y)."""
+    h = np.asarray(matrix, dtype=np.float64)
+    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    mapped = (h[:2, 0] * x + h[:2, 1] * y + h[:2, 2]) / w
+    return (h[:2, :2] - np.outer(mapped, h[2, :2])) / w
+
+
 def scan_pair(
     rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None, whole: bool | None = None
 ) -> Pair:
@@ -441,6 +449,10 @@ def scan_pair(
     # only the window's source was rendered, so the stretch sees the window (the cascade: the crop)
     blurred = rect.image[y : y + size, x : x + size]
     blurred = (stretch_contrast(blurred) if stretch else blurred).astype(np.float32) / 255.0
+    # the blur as the crop sees it (for a blur estimator's target): the native PSF carried through the
+    # rectification at the window's centre, fitted by motion + Gaussian (kernels.motion_gaussian_fit)
+    native_per_crop = _homography_jacobian(rect.to_image, x + size / 2, y + size / 2)
+    meta["crop_blur"] = list(kernels.motion_gaussian_fit(psf, np.linalg.inv(native_per_crop)))
     to_window = scene.translate(-x, -y) @ np.linalg.inv(rect.to_image) @ to_region
     sharp, _ = scene.split_label(scene.render_label(matrix, 1, to_window, (size, size), supersample=4))
     return Pair(sharp.astype(np.float32), blurred, meta)

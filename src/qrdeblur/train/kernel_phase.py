@@ -1,7 +1,8 @@
 """Phase 1 of a ``wiener-qrunet`` run: teach the blur estimator by regression, then freeze it.
 
 Pairs come from ``kernel.preset`` (``clean``: whole codes blurred by motion then Gaussian, the exact
-parameters in each pair's meta); the target is :func:`~qrdeblur.restore.kernel_wiener.encode_blur`,
+parameters in each pair's meta; ``scan`` pairs give theirs as ``crop_blur``, the camera's blur carried
+into the rectified crop and fitted by motion + Gaussian); the target is :func:`~qrdeblur.restore.kernel_wiener.encode_blur`,
 the loss the mean absolute error. Adam with cosine decay, seeded from the run's seed. The estimator
 is saved to ``kernel.pt`` in the run folder, with its own ``kernel_metrics.csv`` (loss, and median
 length / angle / sigma errors on a fixed validation draw); a resumed run that finds ``kernel.pt``
@@ -36,8 +37,11 @@ def _batch(stream: PairStream, n: int) -> tuple[torch.Tensor, torch.Tensor, list
         pair = next(stream)
         m = pair.meta
         blurred = pair.blurred.mean(axis=2) if pair.blurred.ndim == 3 else pair.blurred
-        length, angle = float(m.get("motion_length", 0.0)), float(m.get("motion_angle", 0.0))
-        sigma = float(m.get("gaussian_sigma", 0.0))
+        if "crop_blur" in m:  # scan presets: the camera's blur as the rectified crop sees it, fitted
+            length, angle, sigma = (float(v) for v in m["crop_blur"])
+        else:
+            length, angle = float(m.get("motion_length", 0.0)), float(m.get("motion_angle", 0.0))
+            sigma = float(m.get("gaussian_sigma", 0.0))
         images.append(blurred)
         targets.append(encode_blur(length, angle, sigma))
         truth.append((max(1.0, length), angle, sigma))
