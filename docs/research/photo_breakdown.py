@@ -53,11 +53,11 @@ def main() -> None:
     buckets = [0, 1, 2, 3, 4, 6, 100]
     table: dict = defaultdict(lambda: [0, 0])
     for r in rows:
-        b = next(f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:]) if r["extent_modules"] < hi)
+        b = next(f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False) if r["extent_modules"] < hi)
         for key in ((r["cell"], b), ("all", b), (r["blur"], b)):
             table[key][0] += r["read"]
             table[key][1] += 1
-    names = [f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:])]
+    names = [f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False)]
     print(f"{'group':10s} " + " ".join(f"{n:>10s}" for n in names) + "   (read/n by blur extent in modules)")
     for g in ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all"):
         print(f"{g:10s} " + " ".join(f"{table[(g, n)][0]:4d}/{table[(g, n)][1]:<5d}" for n in names))
