@@ -4,10 +4,11 @@ Pairs come from ``kernel.preset`` (``clean``: whole codes blurred by motion then
 parameters in each pair's meta; ``scan`` pairs give theirs as ``crop_blur``, the camera's blur
 carried into the rectified crop and fitted by motion + Gaussian); the target is
 :func:`~qrdeblur.restore.kernel_wiener.encode_blur`, the loss the mean absolute error. Adam with
-cosine decay, seeded from the run's seed. The estimator is saved to ``kernel.pt`` in the run folder, with its own ``kernel_metrics.csv`` (loss, and median
-length / angle / sigma errors on a fixed validation draw); a resumed run that finds ``kernel.pt``
-loads it instead of training again. A run's ``finish`` phase can continue the regression from the
-current weights (``finish.kernel_steps``): the same function with its own file, metrics and seed shard.
+cosine decay, seeded from the run's seed. The estimator is saved to ``kernel.pt`` in the run folder,
+with its own ``kernel_metrics.csv`` (loss, and median length / angle / sigma errors on a fixed
+validation draw); a resumed run that finds ``kernel.pt`` loads it instead of training again. A run's
+``finish`` phase can continue the regression from the current weights (``finish.kernel_steps``): the
+same function with its own file, metrics and seed shard.
 """
 
 from __future__ import annotations
