@@ -202,6 +202,9 @@ def _photo_bench(methods: list[str]):
         if r["cell"] == "all":
             typer.echo(f"{r['method']}: {r['decoded']}/{r['n']} codes read ({r['rate']:.1%}) in {r['images']} scenes, "
                        f"median {r['ms_per_image']:.0f} ms per photo, {r['false_reads']} false reads", err=True)
+            easy, others = (f"{v:.0f} ms" if v is not None else "-" for v in (r["ms_zxing_reads_all"], r["ms_others"]))
+            typer.echo(f"  median {easy} on the {r['images_zxing_reads_all']} photos zxing-cpp alone reads "
+                       f"completely, {others} on the other {r['images'] - r['images_zxing_reads_all']}", err=True)
             continue
         result.rows.append(BenchRow(r["method"], r["decoder"], r["cell"], r["n"], r["decoded"],
                                     round(r["rate"], 4), round(r["ms_per_image"], 3)))

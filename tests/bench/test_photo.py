@@ -97,6 +97,20 @@ def test_bench_rows_count_codes_and_false_reads(tiny):
     assert sum(r["n"] for r in rows[:-1]) == total["n"]
 
 
+def test_speed_is_split_by_whether_zxing_alone_reads_the_whole_photo(tiny):
+    rows = run_photo_bench(["zxing-only"], progress=False, items=tiny)
+    total = rows[-1]
+    # for zxing-only itself, a photo it reads completely is exactly one where every code was decoded
+    complete = [
+        set(it.payloads) <= photo._read_zxing(it.image) for it in tiny
+    ]
+    assert total["images_zxing_reads_all"] == sum(complete)
+    assert (total["ms_zxing_reads_all"] is None) == (not any(complete))
+    assert (total["ms_others"] is None) == all(complete)
+    by_cell = {r["cell"]: r for r in rows}
+    assert sum(by_cell[c]["images_zxing_reads_all"] for c in CELLS) == total["images_zxing_reads_all"]
+
+
 def test_unknown_method_is_a_usage_error():
     from qrdeblur.errors import UsageError
 
