@@ -43,3 +43,29 @@ def test_refiner_sees_wiener_and_blurred():
     inp = g.refiner_input(x)
     assert inp.shape == (1, 2, 80, 80)
     assert torch.equal(inp[:, 1:], x) and not torch.equal(inp[:, :1], x)
+
+
+def test_kernelnet_may_also_estimate_a_disk_and_grows_from_a_three_output_estimator():
+    import pytest
+
+    from qrdeblur.models.checkpoint import load_initial_state
+
+    x = torch.randn(2, 2, 80, 80)
+    assert KernelNet(width=4, hidden=8, outputs=4)(x).shape == (2, 4)
+    with pytest.raises(ValueError):
+        KernelNet(outputs=5)
+    torch.manual_seed(0)
+    old = create_model("wiener-qrunet", kernel={"width": 4, "hidden": 8}, refiner={"width": 8, "levels": 2})
+    new = create_model(
+        "wiener-qrunet", kernel={"width": 4, "hidden": 8, "outputs": 4}, refiner={"width": 8, "levels": 2}
+    )
+    fresh_row = new.estimator.head[-1].weight[3].clone()
+    grown = load_initial_state(new, old.state_dict())
+    assert grown == ["estimator.head.3.weight", "estimator.head.3.bias"]
+    old.eval(), new.eval()
+    with torch.no_grad():  # the first three outputs are the old estimator's, the fourth starts fresh
+        torch.testing.assert_close(new.estimator(x)[:, :3], old.estimator(x))
+    torch.testing.assert_close(new.estimator.head[-1].weight[3], fresh_row)
+    narrow = create_model("wiener-qrunet", kernel={"width": 4, "hidden": 8}, refiner={"width": 4, "levels": 2})
+    with pytest.raises(RuntimeError):  # other shape changes are refused
+        load_initial_state(narrow, old.state_dict())

@@ -44,3 +44,35 @@ def test_front_end_with_the_true_kernel_reads_long_motion():
     np.testing.assert_array_equal(inp[:, 1], grey)
     assert not any(decodes_correctly(g, it.payloads, "zxing-cpp") for g, it in zip(grey, items, strict=True))
     assert sum(decodes_correctly(w, it.payloads, "zxing-cpp") for w, it in zip(inp[:, 0], items, strict=True)) >= 2
+
+
+def test_a_fourth_number_is_a_defocus_disk_radius():
+    got = decode_blur(encode_blur(8.0, 45.0, 1.0, 3.5))
+    assert len(got) == 4 and got[3] == pytest.approx(3.5, abs=1e-5)
+    assert len(decode_blur(encode_blur(8.0, 45.0, 1.0))) == 3  # the shipped 3-output estimators
+    assert decode_blur(np.array([0.0, 0.0, 1.0, -2.0]))[3] == 0.0  # clipped, no negative radius
+
+
+def test_front_end_with_the_true_disk_reads_defocus_a_gaussian_of_equal_spread_does_not():
+    """A disk's spectrum has zeros and sign flips a Gaussian lacks: Wiener needs the disk itself."""
+    from qrdeblur.synth import degrade, kernels
+    from qrdeblur.synth.render import QRSpec, make_symbol, render_matrix
+
+    rng = np.random.default_rng(5)
+    payloads = [f"DISK-{i:03d}" for i in range(6)]
+    radius = 5.0  # 2.5 modules across at 4 px per module
+    psf = kernels.disk(radius)
+    grey = []
+    for text in payloads:
+        matrix = np.pad(np.array(make_symbol(QRSpec(text, ecc="M")).matrix, bool), 3)
+        blurred = degrade.convolve(render_matrix(matrix, module_px=4), psf)
+        grey.append(np.clip(blurred + rng.normal(0, 0.003, blurred.shape), 0, 1))
+    grey = np.stack(grey).astype(np.float32)
+    as_disk = np.stack([encode_blur(1.0, 0.0, 0.3, radius)] * len(payloads))
+    as_gaussian = np.stack([encode_blur(1.0, 0.0, radius / 2)] * len(payloads))  # same variance r^2 / 4
+    reads = {}
+    for name, estimate in (("blurred", None), ("disk", as_disk), ("gaussian", as_gaussian)):
+        images = grey if estimate is None else front_end(grey, lambda f, e=estimate: e)[:, 0]
+        reads[name] = sum(decodes_correctly(g, [p], "zxing-cpp") for g, p in zip(images, payloads, strict=True))
+    assert reads["blurred"] == 0 and reads["gaussian"] <= 1
+    assert reads["disk"] >= 4, reads

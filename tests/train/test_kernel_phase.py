@@ -25,3 +25,19 @@ def test_scan_targets_are_the_blur_the_rectified_crop_sees():
         m = next(again).meta
         np.testing.assert_allclose(target, encode_blur(*m["crop_blur"]), atol=1e-6)
         assert length == pytest.approx(max(1.0, m["crop_blur"][0])) and sigma == pytest.approx(m["crop_blur"][2])
+
+
+def test_a_four_output_estimator_learns_the_disk_apart():
+    stream, again = PairStream("scan", 4, 80), PairStream("scan", 4, 80)
+    _, targets, truth = _batch(stream, 24, outputs=4)
+    radii = []
+    for target, true in zip(targets.numpy(), truth, strict=True):
+        m = next(again).meta
+        np.testing.assert_allclose(target, encode_blur(*m["crop_blur_disk"]), atol=1e-6)
+        assert len(true) == 4
+        radii.append(m["crop_blur_disk"][3])
+        if "disk_radius" not in m:
+            assert m["crop_blur_disk"][3] == 0.0
+        else:  # the disk is out of the motion + Gaussian fit, so that fit is the narrower
+            assert m["crop_blur_disk"][3] > 0 and m["crop_blur_disk"][2] <= m["crop_blur"][2] + 1e-9
+    assert any(r > 0 for r in radii) and any(r == 0 for r in radii)

@@ -57,3 +57,29 @@ def initial_state(path: str | Path) -> dict:
     if not state:
         raise UsageError(f"{path}: no generator weights (g.*) in this ONNX graph (a wiener-qrunet export?)")
     return state
+
+
+def load_initial_state(model, state: dict) -> list[str]:
+    """Load ``state`` into ``model`` for fine-tuning; returns the names of the tensors that were grown.
+
+    Names must match. Shapes must too, except an output layer grown by rows: a blur estimator given
+    a 4th output (a defocus disk) starts from a 3-output estimator's weights, the new rows keeping
+    their fresh initialisation. Anything else that differs is refused by ``load_state_dict``.
+    """
+    own = model.state_dict()
+    merged, grown = dict(state), []
+    for name, value in state.items():
+        target = own.get(name)
+        if (
+            target is not None
+            and target.shape != value.shape
+            and target.ndim == value.ndim
+            and target.shape[1:] == value.shape[1:]
+            and target.shape[0] > value.shape[0]
+        ):
+            bigger = target.clone()
+            bigger[: value.shape[0]] = value
+            merged[name] = bigger
+            grown.append(name)
+    model.load_state_dict(merged)
+    return grown

@@ -1,7 +1,8 @@
 """``KernelNet``: a small CNN that estimates the blur of an 80x80 view (motion length, angle, sigma).
 
 Input: :func:`qrdeblur.restore.kernel_wiener.estimator_features` (image and log spectrum, 2 x 80 x 80).
-Output: the 3 numbers of :func:`qrdeblur.restore.kernel_wiener.encode_blur`. Eight 3x3 conv +
+Output: the 3 numbers of :func:`qrdeblur.restore.kernel_wiener.encode_blur` (4 with a defocus disk's
+radius, ``outputs=4``). Eight 3x3 conv +
 BatchNorm + ReLU layers (four of stride 2, 80 -> 5 px), then two fully connected layers: the
 flattened 5x5 map keeps *where* features are, which matters for a code whose finder patterns sit at
 known places. At width 24 about 70 MMAC per image, a fraction of a millisecond on one core.
@@ -19,8 +20,10 @@ def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
 class KernelNet(nn.Module):
     """Blur estimator for 80x80 views (see module docstring); ``width`` sets the first layers' channels."""
 
-    def __init__(self, width: int = 24, hidden: int = 256, size: int = 80, in_channels: int = 2):
+    def __init__(self, width: int = 24, hidden: int = 256, size: int = 80, in_channels: int = 2, outputs: int = 3):
         super().__init__()
+        if outputs not in (3, 4):
+            raise ValueError(f"KernelNet estimates 3 blur numbers (motion, Gaussian) or 4 (and a disk), not {outputs}")
         w = width
         self.size = size
         self.features = nn.Sequential(
@@ -29,9 +32,9 @@ class KernelNet(nn.Module):
         )
         side = -(-size // 16)
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(4 * w * side * side, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 3)
+            nn.Flatten(), nn.Linear(4 * w * side * side, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, outputs)
         )
 
     def forward(self, x):
-        """(N, 2, size, size) features -> (N, 3) blur vector."""
+        """(N, 2, size, size) features -> (N, outputs) blur vector."""
         return self.head(self.features(x))

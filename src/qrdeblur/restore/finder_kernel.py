@@ -57,9 +57,18 @@ class KernelEstimate:
         return kernel_of(self.length, self.angle, self.sigma)
 
 
-def kernel_of(length: float, angle: float, sigma: float) -> np.ndarray:
-    """Motion blur of ``length`` px at ``angle`` degrees, then a Gaussian of ``sigma`` px."""
-    return kernels.compose(kernels.motion(length, angle), kernels.gaussian(sigma))
+def kernel_of(length: float, angle: float, sigma: float, radius: float = 0.0) -> np.ndarray:
+    """Motion blur of ``length`` px at ``angle`` degrees, then a Gaussian of ``sigma`` px, then a
+    defocus disk of ``radius`` px (none below 0.5 px)."""
+    parts = [kernels.motion(length, angle), kernels.gaussian(sigma)]
+    if radius >= 0.5:
+        parts.append(_disk(round(float(radius) * 20) / 20))  # 0.05 px steps: cached, and finer is noise
+    return kernels.compose(*parts)
+
+
+@lru_cache(maxsize=512)
+def _disk(radius: float) -> np.ndarray:
+    return kernels.disk(radius)
 
 
 @lru_cache(maxsize=8)

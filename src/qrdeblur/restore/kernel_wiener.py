@@ -11,9 +11,10 @@ training code (torch) and the inference code (onnxruntime) share, so both comput
 - :func:`estimator_features`: what the estimator sees, a fixed 80x80 view of any image (the blur
   is assumed uniform over a crop, so the centre stands for the whole): the image and the log
   magnitude of its spectrum (where motion blur draws its stripes), each normalised.
-- :func:`encode_blur` / :func:`decode_blur`: the estimator's 3 outputs. Motion is symmetric under a
+- :func:`encode_blur` / :func:`decode_blur`: the estimator's 3 (or 4) outputs. Motion is symmetric under a
   half turn, so the angle is encoded doubled, as the vector (L cos 2t, L sin 2t) / 10 px: continuous
-  everywhere, including at no motion where the angle means nothing; then sigma in px.
+  everywhere, including at no motion where the angle means nothing; then sigma in px; a 4-output
+  estimator adds a defocus disk's radius (/ 4 px), whose spectrum has zeros a Gaussian lacks.
 - :func:`front_end`: blurred batch + estimates -> the refiner's 2-channel input (Wiener, blurred).
 """
 
@@ -31,6 +32,8 @@ ESTIMATOR_SIZE = 80
 LENGTH_SCALE = 10.0
 MAX_LENGTH = 30.0
 SIGMA_RANGE = (0.3, 4.0)
+RADIUS_SCALE = 4.0
+MAX_RADIUS = 12.0
 
 
 def _centre_view(images: np.ndarray, size: int) -> np.ndarray:
@@ -61,31 +64,36 @@ def estimator_features(images: np.ndarray, size: int = ESTIMATOR_SIZE) -> np.nda
     return np.stack([_standardise(view), _standardise(spectrum)], axis=1).astype(np.float32)
 
 
-def encode_blur(length: float, angle: float, sigma: float) -> np.ndarray:
-    """Estimator target for motion ``length`` px at ``angle`` degrees then Gaussian ``sigma`` px.
+def encode_blur(length: float, angle: float, sigma: float, radius: float | None = None) -> np.ndarray:
+    """Estimator target for motion ``length`` px at ``angle`` degrees then Gaussian ``sigma`` px
+    (3 numbers), and a defocus disk of ``radius`` px when given (a 4th, radius / ``RADIUS_SCALE``).
 
     A length below 1 px is the identity kernel (``kernels.motion``), encoded as 1 px.
     """
     length = max(1.0, float(length))
     doubled = np.deg2rad(2 * float(angle))
-    return np.array(
-        [length * np.cos(doubled) / LENGTH_SCALE, length * np.sin(doubled) / LENGTH_SCALE, float(sigma)],
-        dtype=np.float32,
-    )
+    values = [length * np.cos(doubled) / LENGTH_SCALE, length * np.sin(doubled) / LENGTH_SCALE, float(sigma)]
+    if radius is not None:
+        values.append(float(radius) / RADIUS_SCALE)
+    return np.array(values, dtype=np.float32)
 
 
-def decode_blur(vector: np.ndarray) -> tuple[float, float, float]:
-    """(length px, angle degrees in [0, 180), sigma px) from an estimator output, clipped to sane ranges."""
-    a, b, sigma = (float(v) for v in vector)
+def decode_blur(vector: np.ndarray) -> tuple[float, ...]:
+    """(length px, angle degrees in [0, 180), sigma px[, disk radius px]) from an estimator output of 3
+    [or 4] numbers, clipped to sane ranges; :func:`~qrdeblur.restore.finder_kernel.kernel_of` takes them."""
+    a, b, sigma, *rest = (float(v) for v in vector)
     length = min(MAX_LENGTH, LENGTH_SCALE * float(np.hypot(a, b)))
     angle = float(np.rad2deg(np.arctan2(b, a)) / 2) % 180.0
-    return max(1.0, length), angle, float(np.clip(sigma, *SIGMA_RANGE))
+    out = (max(1.0, length), angle, float(np.clip(sigma, *SIGMA_RANGE)))
+    if rest:
+        out += (float(np.clip(rest[0] * RADIUS_SCALE, 0.0, MAX_RADIUS)),)
+    return out
 
 
 def front_end(grey: np.ndarray, estimate: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """The refiner's input for a grey batch (N, H, W): (N, 2, H, W) float32 = (Wiener, blurred).
 
-    ``estimate`` maps :func:`estimator_features` to (N, 3) estimator outputs (the torch network in
+    ``estimate`` maps :func:`estimator_features` to (N, 3) or (N, 4) estimator outputs (the torch network in
     training, its ONNX graph at inference).
     """
     x = np.asarray(grey, dtype=np.float32)

@@ -296,20 +296,23 @@ SCAN_SCALES = (
 SCAN_MIN_SIDE, SCAN_MAX_SIDE, SCAN_MARGIN = 64, 256, 0.15
 
 
-def _scan_psf(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+def _scan_psf(rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray]:
     """A camera's blur at native resolution: motion <= 25 px, defocus disk <= 7 px, Gaussian <= 3, shake.
 
     Each part is drawn independently (so mild and severe blurs both occur); at least a slight
-    Gaussian when none is drawn.
+    Gaussian when none is drawn. Returns the kernel, its parameters and the kernel without the disk
+    (what a motion + Gaussian + disk description fits by moments, the disk kept apart).
     """
     parts, params = [], {}
     if rng.random() < 0.6:
         length, theta = float(rng.uniform(0, 25)), float(rng.uniform(0, 180))
         parts.append(kernels.motion(length, theta))
         params.update(motion_length=length, motion_angle=theta)
+    disk_part = None
     if rng.random() < 0.35:
         radius = float(rng.uniform(0.5, 7.0))
-        parts.append(kernels.disk(radius))
+        disk_part = kernels.disk(radius)
+        parts.append(disk_part)
         params["disk_radius"] = radius
     if rng.random() < 0.2:
         canvas = int(rng.choice([15, 21, 27, 31]))
@@ -320,7 +323,8 @@ def _scan_psf(rng: np.random.Generator) -> tuple[np.ndarray, dict]:
         sigma = float(rng.uniform(0.3, 3.0))
         parts.append(kernels.gaussian(sigma))
         params["gaussian_sigma"] = sigma
-    return kernels.compose(*parts), params
+    no_disk = [k for k in parts if k is not disk_part]
+    return kernels.compose(*parts), params, kernels.compose(*no_disk)
 
 
 def _scan_side(rng: np.random.Generator, quad: np.ndarray, n_modules: int, symbol_px: float) -> tuple:
@@ -436,7 +440,7 @@ def scan_pair(
         margin = max(int(round(side * SCAN_MARGIN)) + 4, -(-(size - side) // 2))
     total = side + 2 * margin
     y, x = (0, 0) if whole else (int(rng.integers(0, total - size + 1)), int(rng.integers(0, total - size + 1)))
-    psf, blur = _scan_psf(rng)
+    psf, blur, psf_no_disk = _scan_psf(rng)
     x0, y0, x1, y1 = _scan_region(quad, side, margin, (y, x, size), max(psf.shape) // 2 + 4)
     to_region = scene.translate(-x0, -y0) @ camera
     meta: dict = {"preset": "scan", "framing": "whole" if whole else "window", "payload": spec.payload,
@@ -451,8 +455,11 @@ def scan_pair(
     blurred = (stretch_contrast(blurred) if stretch else blurred).astype(np.float32) / 255.0
     # the blur as the crop sees it (for a blur estimator's target): the native PSF carried through the
     # rectification at the window's centre, fitted by motion + Gaussian (kernels.motion_gaussian_fit)
-    native_per_crop = _homography_jacobian(rect.to_image, x + size / 2, y + size / 2)
-    meta["crop_blur"] = list(kernels.motion_gaussian_fit(psf, np.linalg.inv(native_per_crop)))
+    crop_per_native = np.linalg.inv(_homography_jacobian(rect.to_image, x + size / 2, y + size / 2))
+    meta["crop_blur"] = list(kernels.motion_gaussian_fit(psf, crop_per_native))
+    # ... and with the defocus disk apart: (length, angle, sigma) of the rest, the disk's radius scaled
+    crop_radius = blur.get("disk_radius", 0.0) * float(np.sqrt(abs(np.linalg.det(crop_per_native))))
+    meta["crop_blur_disk"] = [*kernels.motion_gaussian_fit(psf_no_disk, crop_per_native), crop_radius]
     to_window = scene.translate(-x, -y) @ np.linalg.inv(rect.to_image) @ to_region
     sharp, _ = scene.split_label(scene.render_label(matrix, 1, to_window, (size, size), supersample=4))
     return Pair(sharp.astype(np.float32), blurred, meta)

@@ -32,38 +32,53 @@ FINISH_KERNEL_METRICS = "kernel_finish_metrics.csv"
 VALIDATION_SHARD = 999_983  # a seed shard the training stream (shards 0, 1, ...) never uses
 
 
-def _batch(stream: PairStream, n: int) -> tuple[torch.Tensor, torch.Tensor, list[tuple[float, float, float]]]:
+def _batch(stream: PairStream, n: int, outputs: int = 3) -> tuple[torch.Tensor, torch.Tensor, list[tuple]]:
+    """``n`` pairs as (estimator features, targets, true (length, angle, sigma[, radius])).
+
+    ``outputs`` = 4: the estimator also reports a defocus disk, so the disk is not folded into the
+    motion and Gaussian (``scan`` pairs' ``crop_blur_disk``; other presets' ``disk_radius``, 0 if none).
+    """
     images, targets, truth = [], [], []
     for _ in range(n):
         pair = next(stream)
         m = pair.meta
         blurred = pair.blurred.mean(axis=2) if pair.blurred.ndim == 3 else pair.blurred
-        if "crop_blur" in m:  # scan presets: the camera's blur as the rectified crop sees it, fitted
+        radius = float(m.get("disk_radius", 0.0))
+        if outputs == 4 and "crop_blur_disk" in m:  # scan presets: the blur as the rectified crop sees it
+            length, angle, sigma, radius = (float(v) for v in m["crop_blur_disk"])
+        elif "crop_blur" in m:  # ... fitted by motion + Gaussian alone
             length, angle, sigma = (float(v) for v in m["crop_blur"])
         else:
             length, angle = float(m.get("motion_length", 0.0)), float(m.get("motion_angle", 0.0))
             sigma = float(m.get("gaussian_sigma", 0.0))
         images.append(blurred)
-        targets.append(encode_blur(length, angle, sigma))
-        truth.append((max(1.0, length), angle, sigma))
+        extra = (radius,) if outputs == 4 else ()
+        targets.append(encode_blur(length, angle, sigma, *extra))
+        truth.append((max(1.0, length), angle, sigma, *extra))
     x = torch.from_numpy(estimator_features(np.stack(images)))
     return x, torch.from_numpy(np.stack(targets)), truth
 
 
-def blur_errors(estimates: np.ndarray, truth: list[tuple[float, float, float]]) -> dict[str, float]:
-    """Median absolute errors: length (px), angle (degrees, only where the motion is >= 3 px), sigma."""
-    dl, da, ds = [], [], []
-    for vec, (length, angle, sigma) in zip(estimates, truth, strict=True):
-        el, ea, es = decode_blur(vec)
+def blur_errors(estimates: np.ndarray, truth: list[tuple]) -> dict[str, float]:
+    """Median absolute errors: length (px), angle (degrees, only where the motion is >= 3 px), sigma,
+    and the disk radius (px) when the estimator reports one."""
+    dl, da, ds, dr = [], [], [], []
+    for vec, (length, angle, sigma, *radius) in zip(estimates, truth, strict=True):
+        el, ea, es, *er = decode_blur(vec)
         dl.append(abs(el - length))
         ds.append(abs(es - sigma))
+        if radius and er:
+            dr.append(abs(er[0] - radius[0]))
         if length >= 3:
             da.append(abs((ea - angle + 90) % 180 - 90))
-    return {
+    errors = {
         "length_px": float(np.median(dl)),
         "angle_deg": float(np.median(da)) if da else 0.0,
         "sigma_px": float(np.median(ds)),
     }
+    if dr:
+        errors["radius_px"] = float(np.median(dr))
+    return errors
 
 
 def train_estimator(
@@ -94,11 +109,13 @@ def train_estimator(
         return {}
     torch.manual_seed(seed + shard)
     stream = PairStream(preset, seed, size, shard=shard)
-    val_x, _, val_truth = _batch(PairStream(preset, seed, size, shard=VALIDATION_SHARD), val_count)
+    outputs = int(estimator.head[-1].out_features)  # 3: motion + Gaussian; 4: and a defocus disk
+    val_x, _, val_truth = _batch(PairStream(preset, seed, size, shard=VALIDATION_SHARD), val_count, outputs)
     opt = torch.optim.Adam(estimator.parameters(), lr=lr)
     t0 = time.time()
     with open(out / metrics, "w", newline="", encoding="utf-8") as fh:
         columns = ["step", "elapsed_s", "lr", "loss", "length_px", "angle_deg", "sigma_px"]
+        columns += ["radius_px"] if outputs == 4 else []
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         running: list[float] = []
@@ -108,7 +125,7 @@ def train_estimator(
             factor = 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / steps))
             for group in opt.param_groups:
                 group["lr"] = lr * factor
-            x, y, _ = _batch(stream, batch_size)
+            x, y, _ = _batch(stream, batch_size, outputs)
             loss = (estimator(x) - y).abs().mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()

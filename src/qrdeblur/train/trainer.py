@@ -182,9 +182,9 @@ def train(
 
     G = build_generator(cfg)
     if cfg.init and not resume:  # fine-tuning: resume restores the run's own weights instead
-        from qrdeblur.models.checkpoint import initial_state
+        from qrdeblur.models.checkpoint import initial_state, load_initial_state
 
-        G.load_state_dict(initial_state(cfg.init))
+        load_initial_state(G, initial_state(cfg.init))
     losses = Losses(cfg)
     D = None
     if losses.adv is not None:
