@@ -44,10 +44,10 @@ class FinderModelMethod(ModelMethod):
     """
 
     def __init__(self, path: str | None):
-        from qrdeblur.restore.deblurrer import scan_model_path
+        from qrdeblur.restore.deblurrer import plain_model_path
 
-        # the plain generator: the shipped default runs its own blur estimate and Wiener first
-        super().__init__(path if path is not None else str(scan_model_path()), name="finder-model")
+        # the plain generator: the wiener-qrunet models run their own blur estimate and Wiener first
+        super().__init__(path if path is not None else str(plain_model_path()), name="finder-model")
         self.name = "finder-model" if path is None else f"finder-model:{path}"
 
     def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:

@@ -18,7 +18,8 @@ import numpy as np
 from qrdeblur.errors import UsageError
 
 SHIPPED_MODEL = "wiener-qrunet.onnx"
-SCAN_MODEL = "scan-qrunet.onnx"
+SCAN_MODEL = "scan-wiener-qrunet.onnx"
+PLAIN_MODEL = "qrunet.onnx"
 
 
 def shipped_model_path() -> Path:
@@ -31,16 +32,19 @@ def shipped_model_path() -> Path:
 
 
 def scan_model_path() -> Path:
-    """Path of the generator ``scan`` uses by default: ``scan-qrunet``, the plain ``qrunet`` fine-tuned
-    on the ``scan`` preset (rectified, rescaled crops of codes blurred at native photo resolution).
-
-    Shipped in int8 (``export --int8``). On the ``photo`` suite (one run, same load) scan read 294
-    codes with it (float) and 280 with ``qrunet``, no false reads with either (with the cascade's
-    ``min_deblurred_fraction`` guard); in another run 300 in int8 against 297 in float. The default
-    deblurring model ``wiener-qrunet`` reads fewer photo codes (its blur estimator has only seen whole
-    codes framed like paper80).
+    """Path of the generator ``scan`` uses by default: ``scan-wiener-qrunet``, the ``wiener-qrunet``
+    design (blur estimate, Wiener, int8 refiner) fine-tuned on the ``scan`` preset (rectified,
+    rescaled crops of codes blurred at native photo resolution), its estimator taught the blur as
+    the rectified crop sees it. See the model card for its photo numbers against the earlier
+    ``scan-qrunet`` (a plain U-Net), which it replaced in session 8.
     """
     return Path(str(resources.files("qrdeblur") / "weights" / SCAN_MODEL))
+
+
+def plain_model_path() -> Path:
+    """Path of the shipped plain generator ``qrunet`` (no blur estimate of its own): the refiner of the
+    bench method ``finder-model``, which runs its own Wiener step first, and the start of ``scan-qrunet``."""
+    return Path(str(resources.files("qrdeblur") / "weights" / PLAIN_MODEL))
 
 
 def _to_float(image: np.ndarray) -> np.ndarray:
@@ -190,3 +194,4 @@ def _infer_channels(generator) -> int:
         if p.ndim == 4:
             return int(p.shape[1])
     return 1
+

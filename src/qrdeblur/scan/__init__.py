@@ -59,7 +59,7 @@ def scan(
         image: a path (PNG, JPEG, WebP, BMP, TIFF; EXIF orientation applied) or an array (H, W),
             (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16.
         model: generator to deblur with (.onnx path); None = the shipped scan generator
-            (``qrunet``, see :func:`qrdeblur.restore.deblurrer.scan_model_path`).
+            (``scan-wiener-qrunet``, see :func:`qrdeblur.restore.deblurrer.scan_model_path`).
         budget_ms: time budget for reading the image and the whole cascade; raw decoding always
             completes, later steps start only while time is left. Loading the model (the first
             call in a process, ~1 s) is not counted.
