@@ -138,7 +138,7 @@ def deblur(
 def scan(
     inputs: list[Path] = typer.Argument(..., help="Images or folders (searched recursively)."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per image, one per line."),
-    model: Optional[Path] = typer.Option(None, help="Deblurring model (.onnx); default the shipped qrunet."),
+    model: Optional[Path] = typer.Option(None, help="Deblurring model (.onnx); default: scan-wiener-qrunet."),
     budget_ms: float = typer.Option(800.0, help="Time budget per image for the deblurring cascade (ms)."),
 ):
     """Find and decode every QR code in photos, deblurring the ones plain decoding misses."""
