@@ -194,4 +194,3 @@ def _infer_channels(generator) -> int:
         if p.ndim == 4:
             return int(p.shape[1])
     return 1
-
