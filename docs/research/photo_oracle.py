@@ -1,0 +1,93 @@
+"""Is it finding the codes or restoring them? ``photo`` codes with the true outline vs the cascade's.
+
+Usage: python docs/research/photo_oracle.py [--count 300] [--model PATH] [--out runs/x.csv]
+For every ``photo`` code: (a) whether one of the cascade's own candidates (zxing-cpp's failed
+detections and every texture region) matches it (contains its centre, side within 0.6-1.8x), and
+(b) whether the cascade's steps (main and alternative, no time limit) read it when the candidate is
+the code's true outline. Prints both by blur extent in modules, beside zxing-only.
+Why: the photo suite's lost codes could be lost to the locator or to the restorer; only the
+restorer is helped by training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections import defaultdict
+
+import numpy as np
+
+from qrdeblur.bench.photo import photo_suite
+from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
+from qrdeblur.scan import locate
+from qrdeblur.scan.rectify import quad_side
+
+from photo_breakdown import blur_extent
+
+
+def matches(cand: locate.Candidate, corners) -> bool:
+    centre = np.mean(np.asarray(corners), axis=0)
+    ratio = quad_side(cand.quad) / quad_side(corners)
+    return locate.quad_contains(cand.quad, centre) and 0.6 <= ratio <= 1.8
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    cascade = Cascade(load_deblurrer(args.model), CascadeConfig())
+    steps = cascade.config.main_steps + cascade.config.alt_steps
+    rows = []
+    for item in photo_suite(args.count)[args.start:]:
+        grey = to_grey(item.image)
+        ok, failed = cascade.reader.read(grey, errors=True)
+        raw = {bc.text for bc, _ in ok}
+        cands = locate.zxing_candidates(failed) + locate.texture_candidates(grey, cascade.config.max_candidates)
+        extent = blur_extent(item.meta)
+        for code in item.codes:
+            found = [i for i, c in enumerate(cands) if matches(c, code.corners)]
+            oracle_step = ""
+            if code.payload in raw:
+                oracle_step = "raw"
+            else:
+                cand = locate.Candidate(np.asarray(code.corners, dtype=np.float64), "oracle", 1.0, True)
+                cache: dict = {}
+                for step in steps:
+                    got: list = []
+                    cascade._attempt(grey, cand, step, got, cache)
+                    if any(c.text == code.payload for c in got):
+                        oracle_step = step.method + f"@{step.scale}{step.factor:g}"
+                        break
+            rows.append({
+                "scene": item.meta["index"], "cell": item.cell, "blur": item.meta["blur"],
+                "extent_modules": round(extent / code.module_px, 2), "module_px": round(code.module_px, 2),
+                "version": code.version, "raw": int(code.payload in raw),
+                "located": int(bool(found)), "first_match_rank": found[0] if found else -1,
+                "oracle": int(bool(oracle_step)), "oracle_step": oracle_step,
+            })
+        print(item.meta["index"], sum(r["oracle"] for r in rows), len(rows), flush=True)
+    if args.out:
+        with open(args.out, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    buckets = [0, 1, 2, 3, 4, 6, 100]
+    names = [f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False)]
+    table: dict = defaultdict(lambda: np.zeros(4, int))
+    for r in rows:
+        b = next(f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False) if r["extent_modules"] < hi)
+        for g in ("all", r["blur"], r["cell"]):
+            table[(g, b)] += [r["raw"], r["located"] or r["raw"], r["oracle"], 1]
+    for col, what in ((0, "raw"), (1, "located"), (2, "oracle")):
+        print(f"-- {what} (by blur extent in modules)")
+        for g in ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all"):
+            print(f"{g:10s} " + " ".join(f"{table[(g, n)][col]:4d}/{table[(g, n)][3]:<5d}" for n in names))
+    print("totals: raw", sum(r["raw"] for r in rows), "located", sum(r["located"] or r["raw"] for r in rows),
+          "oracle", sum(r["oracle"] for r in rows), "of", len(rows))
+
+
+if __name__ == "__main__":
+    main()
