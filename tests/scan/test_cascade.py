@@ -14,13 +14,25 @@ from qrdeblur.synth import kernels
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 
 
-def _scene(payload, module_px=5, angle=20.0, size=(1200, 1600), centre=(700, 500), seed=0, quiet=4):
-    """Grey textured scene with one code; returns (float scene, symbol corners TL, TR, BR, BL)."""
+def _scene(
+    payload, module_px=5, angle=20.0, size=(1200, 1600), centre=(700, 500), seed=0, quiet=4, scramble=False
+):
+    """Grey textured scene with one code; returns (float scene, symbol corners TL, TR, BR, BL).
+
+    ``scramble``: flip half the modules of the symbol's central block (away from the finder
+    patterns, timing and format modules), so zxing-cpp still locates the code but cannot decode it.
+    """
     rng = np.random.default_rng(seed)
     h, w = size
     low = cv2.resize(rng.standard_normal((8, 10)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
     scene = 0.55 + 0.06 * low + 0.02 * rng.standard_normal((h, w)).astype(np.float32)
     matrix = module_matrix(make_symbol(QRSpec(payload, None, "M")), quiet)
+    if scramble:
+        n = matrix.shape[0] - 2 * quiet
+        block = (slice(quiet + 9, quiet + n - 9),) * 2
+        flips = np.random.default_rng(99).random(matrix[block].shape) < 0.5
+        matrix = matrix.copy()
+        matrix[block] = np.where(flips, 1 - matrix[block], matrix[block])
     code = render_matrix(matrix, module_px=module_px, dark=0.1, light=0.92)
     side = code.shape[0]
     rot = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
@@ -262,3 +274,81 @@ def test_a_small_code_drawn_by_the_generator_inside_a_candidate_is_not_reported(
     assert inventor.calls >= 1
     trusting = CascadeConfig(alt_steps=(), min_deblurred_fraction=0.0)
     assert "40844" in [c.text for c in scan(blurred, deblurrer=_Inventor(), config=trusting, budget_ms=60_000)]
+
+
+class _Framing:
+    """A stand-in generator that restores the code only when the crop frames it as a detector would.
+
+    Crops whose square is the symbol's own outline (every corner within ``tol`` px) get the sharp
+    scene; others (a texture box around the blur halo) get the scene with the code's data scrambled,
+    which zxing-cpp locates but cannot decode, as it often does with a real restoration of a
+    loosely framed crop.
+    """
+
+    def __init__(self, sharp, scrambled, corners, rects, tol=3.0):
+        self.sharp, self.scrambled, self.corners, self.rects, self.tol = sharp, scrambled, corners, rects, tol
+        self.framings: list[bool] = []
+
+    def deblur(self, crop):
+        rect = self.rects.get(id(crop))
+        if rect is None:
+            return crop
+        m, s = rect.margin, rect.side
+        square = np.asarray(rect.points_to_image([[m, m], [m + s, m], [m + s, m + s], [m, m + s]]))
+        exact = all(np.linalg.norm(square - c, axis=1).min() < self.tol for c in self.corners)
+        self.framings.append(exact)
+        h, w = crop.shape
+        view = self.sharp if exact else self.scrambled
+        return cv2.warpPerspective(view, np.linalg.inv(rect.to_image), (w, h), flags=cv2.INTER_LINEAR)
+
+
+def test_a_code_located_in_a_restored_texture_crop_is_retried_on_its_own_outline(spy_rectify):
+    payload = "https://example.com/reframe/me?id=0123456789abcdef"  # version 4 at M: a 15x15 block to scramble
+    scene, corners = _scene(payload, module_px=4, angle=35, centre=(900, 600))
+    scrambled, _ = _scene(payload, module_px=4, angle=35, centre=(900, 600), scramble=True)
+    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
+    assert _zxing_texts(blurred) == set()  # precondition: plain decoding fails
+    assert _zxing_texts(_u8(scrambled)) == set()  # ... and so does the scrambled code
+    config = CascadeConfig(alt_steps=())
+    framing = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
+    codes = scan(blurred, deblurrer=framing, config=config, budget_ms=60_000)
+    assert [(c.text, c.method) for c in codes] == [(payload, "deblur")]
+    assert framing.framings[0] is False and framing.framings[-1] is True  # texture box first, outline after
+    _assert_corners(codes[0], corners, tol=4.0)
+    without = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
+    off = CascadeConfig(alt_steps=(), refine=False)
+    assert scan(blurred, deblurrer=without, config=off, budget_ms=60_000) == []
+    assert without.framings and not any(without.framings)
+
+
+class _Hypotheses(_Oracle):
+    """An adjustable stand-in generator: only the blur hypothesis ``right`` restores the code."""
+
+    adjustable = True
+
+    def __init__(self, sharp, rects, right):
+        super().__init__(sharp, rects)
+        self.right, self.tried = right, []
+
+    def deblur(self, crop):
+        return crop
+
+    def deblur_variants(self, crop, adjust):
+        self.tried.append(list(adjust))
+        return [super(_Hypotheses, self).deblur(crop) if a == self.right else crop for a in adjust]
+
+
+def test_blur_hypotheses_step_reads_what_the_models_own_estimate_misses(spy_rectify):
+    scene, corners = _scene("HYPOTHESIS-8", module_px=4, angle=35, centre=(900, 600))
+    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
+    kernels_only = (cascade_mod.Step("deblur-kernels", "deblur-kernels", "side", 128, stretch=True),)
+    config = CascadeConfig(main_steps=(), alt_steps=kernels_only)
+    model = _Hypotheses(_u8(scene), spy_rectify, right=(1.06, 0.0))
+    codes = scan(blurred, deblurrer=model, config=config, budget_ms=60_000)
+    assert [(c.text, c.method) for c in codes] == [("HYPOTHESIS-8", "deblur-kernels")]
+    assert model.tried[0] == list(config.blur_hypotheses)
+    _assert_corners(codes[0], corners, tol=4.0)
+    # a model that cannot adjust its blur estimate skips the step instead of failing
+    plain = _Oracle(_u8(scene), spy_rectify)
+    assert scan(blurred, deblurrer=plain, config=config, budget_ms=60_000) == []
+    assert plain.calls == 0

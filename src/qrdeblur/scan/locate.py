@@ -53,7 +53,7 @@ class Candidate:
         quad: 4 (x, y) corners in input-image pixels; for ``zxing``/``opencv`` the symbol's corners in
             its own order (top-left first), for ``texture`` the outline of the contrast blob (which
             includes the blur halo), clockwise from the top-left-most corner.
-        source: ``zxing``, ``opencv`` or ``texture``.
+        source: ``zxing``, ``opencv``, ``texture`` or ``refined`` (located in a restored texture crop).
         score: ranking score within the source (higher first).
         exact: True when ``quad`` is the symbol outline (detector sources).
     """
@@ -241,3 +241,13 @@ def covered(candidate: Candidate, quads, grow: float = 0.15) -> bool:
     """True when the candidate's centre lies inside one of ``quads`` (codes already decoded)."""
     centre = np.asarray(candidate.quad).reshape(4, 2).mean(axis=0)
     return any(quad_contains(q, centre, grow) for q in quads)
+
+
+def same_place(quad, other, tolerance: float = 0.25) -> bool:
+    """True when two quads have their centres within ``tolerance`` of a side and similar sizes."""
+    from qrdeblur.scan.rectify import quad_side
+
+    a, b = np.asarray(quad, dtype=np.float64).reshape(4, 2), np.asarray(other, dtype=np.float64).reshape(4, 2)
+    sa, sb = quad_side(a), quad_side(b)
+    near = np.linalg.norm(a.mean(axis=0) - b.mean(axis=0)) <= tolerance * max(sa, sb)
+    return bool(near and min(sa, sb) >= (1 - tolerance) * max(sa, sb))

@@ -1,0 +1,68 @@
+"""Compare cascade configurations on the ``photo`` suite, scene by scene, interleaved.
+
+Usage: python docs/research/cascade_compare.py [--count 300] [--start 0] [--budget 800] [--out runs/x.csv]
+Runs each named configuration (see ``CONFIGS``) on every scene in turn, so a machine load that
+comes and goes affects all of them alike, and prints codes read and median ms per configuration.
+Why: the photo bench runs one method over all scenes, then the next; cascade knobs change the
+read count by a few codes, under the noise a changing load adds to budget-limited runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+
+from qrdeblur.bench.photo import photo_suite
+from qrdeblur.scan import ALT_STEPS, Cascade, CascadeConfig, load_deblurrer, to_grey
+
+OLD_ALT = tuple(s for s in ALT_STEPS if s.restore != "deblur-kernels")
+CONFIGS = {
+    "session8": CascadeConfig(refine=False, alt_steps=OLD_ALT),
+    "refine": CascadeConfig(alt_steps=OLD_ALT),
+    "refine+kernels": CascadeConfig(),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--budget", type=float, default=800.0)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    names = args.configs.split(",")
+    deblurrer = load_deblurrer(args.model)
+    cascades = {n: Cascade(deblurrer, CONFIGS[n]) for n in names}
+    reads = {n: 0 for n in names}
+    ms: dict = {n: [] for n in names}
+    rows = []
+    total = 0
+    for item in photo_suite(args.count)[args.start:]:
+        grey = to_grey(item.image)
+        total += len(item.codes)
+        row = {"scene": item.meta["index"], "cell": item.cell, "codes": len(item.codes)}
+        for n in names:
+            t = time.perf_counter()
+            found = {c.text: c.method for c in cascades[n].run(grey, args.budget)}
+            ms[n].append((time.perf_counter() - t) * 1000)
+            got = [p for p in item.payloads if p in found]
+            reads[n] += len(got)
+            row[n] = len(got)
+            row[n + "_methods"] = "|".join(found[p] for p in got)
+        rows.append(row)
+        print(item.meta["index"], " ".join(f"{n}={reads[n]}" for n in names), f"/{total}", flush=True)
+    for n in names:
+        print(f"{n:16s} {reads[n]}/{total} codes, median {statistics.median(ms[n]):.0f} ms per photo")
+    if args.out:
+        with open(args.out, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
