@@ -41,7 +41,7 @@ def main() -> None:
     ms: dict = {n: [] for n in names}
     rows = []
     total = 0
-    for item in photo_suite(args.count)[args.start:]:
+    for item in photo_suite(args.count)[args.start :]:
         grey = to_grey(item.image)
         total += len(item.codes)
         row = {"scene": item.meta["index"], "cell": item.cell, "codes": len(item.codes)}

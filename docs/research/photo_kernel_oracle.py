@@ -5,8 +5,9 @@ For the ``photo`` codes the oracle-outline cascade (``photo_oracle.py``) did not
 1-6 modules by motion, defocus or Gaussian (a shake path is not in the scene's metadata): rectify
 the true outline at 3 px per module, stretch the contrast, and run the shipped scan generator's
 refiner on Wiener outputs made with (a) its own estimate, (b) the scene's true PSF carried into the
-crop (``kernels.motion_gaussian_fit``, as the ``scan`` preset's ``crop_blur``), (c) the true length and angle
-with the estimated sigma, (d) the estimate with its length or angle nudged (test-time hypotheses). Decodes each with zxing-cpp.
+crop (``kernels.motion_gaussian_fit``, as the ``scan`` preset's ``crop_blur``), (c) the true length
+and angle with the estimated sigma, (d) the estimate with its length or angle nudged (test-time
+hypotheses). Decodes each with zxing-cpp.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from qrdeblur.synth import kernels
 from qrdeblur.synth.presets import _homography_jacobian
 
 PX = 3
-VARIANTS = ('own', 'true', 'true L,a + own sigma', 'L x0.94..1.06', 'a +-2.5', 'L x0.88, x1.12')
+VARIANTS = ("own", "true", "true L,a + own sigma", "L x0.94..1.06", "a +-2.5", "L x0.88, x1.12")
 
 
 def true_psf(meta: dict) -> np.ndarray:
-    k = {"motion": lambda: kernels.motion(meta["motion_length"], meta["motion_angle"]),
-         "defocus": lambda: kernels.disk(meta["disk_radius"]),
-         "gaussian": lambda: kernels.gaussian(meta["gaussian_sigma"])}[meta["blur"]]()
+    k = {
+        "motion": lambda: kernels.motion(meta["motion_length"], meta["motion_angle"]),
+        "defocus": lambda: kernels.disk(meta["disk_radius"]),
+        "gaussian": lambda: kernels.gaussian(meta["gaussian_sigma"]),
+    }[meta["blur"]]()
     return kernels.compose(k, kernels.gaussian(meta["lens_sigma"]))
 
 
@@ -57,6 +60,7 @@ def main() -> None:
         def est(f):
             own = sess.run(["blur"], {"estimator_features": f, "refiner_input": no_ref})[0]
             return own if vec is None else np.asarray(vec, np.float32)[None]
+
         pad = (-x.shape[0]) % 16
         xp = np.pad(x, ((0, pad), (0, pad)), mode="edge")[None]
         out = sess.run(["restored"], {"estimator_features": no_feat, "refiner_input": front_end(xp, est)})[0]
@@ -84,20 +88,21 @@ def main() -> None:
             c = rect.image.shape[0] / 2
             jac = np.linalg.inv(_homography_jacobian(rect.to_image, c, c))
             truth = kernels.motion_gaussian_fit(true_psf(item.meta), jac)
-            feats = None
             own = None
 
             def est_own(f):
                 nonlocal own
                 own = sess.run(["blur"], {"estimator_features": f, "refiner_input": no_ref})[0]
                 return own
+
             pad = (-x.shape[0]) % 16
             front_end(np.pad(x, ((0, pad), (0, pad)), mode="edge")[None], est_own)
             L, a, s = decode_blur(own[0])[:3]
-            got = {"own": reads(restore(x), code.payload),
-                   "true": reads(restore(x, encode_blur(*truth)), code.payload)}
+            got = {"own": reads(restore(x), code.payload), "true": reads(restore(x, encode_blur(*truth)), code.payload)}
             got["true L,a + own sigma"] = reads(restore(x, encode_blur(truth[0], truth[1], s)), code.payload)
-            got["L x0.94..1.06"] = any(reads(restore(x, encode_blur(L * f, a, s)), code.payload) for f in (0.94, 0.97, 1.03, 1.06))
+            got["L x0.94..1.06"] = any(
+                reads(restore(x, encode_blur(L * f, a, s)), code.payload) for f in (0.94, 0.97, 1.03, 1.06)
+            )
             got["a +-2.5"] = any(reads(restore(x, encode_blur(L, a + d, s)), code.payload) for d in (-2.5, 2.5))
             got["L x0.88, x1.12"] = any(reads(restore(x, encode_blur(L * f, a, s)), code.payload) for f in (0.88, 1.12))
             key = f"{rec['blur']} {int(em)}-{int(em) + 1}"
@@ -106,8 +111,11 @@ def main() -> None:
                 tally[(key, k)] += int(v)
                 tally[("all", k)] += int(v)
             tally[("all", "n")] += 1
-            print(f"{item.meta['index']:3d} {rec['cell']:8s} {key:12s} est L={L:5.1f} a={a:5.1f} s={s:4.2f} | "
-                  f"true L={truth[0]:5.1f} a={truth[1]:5.1f} s={truth[2]:4.2f} | {got}", flush=True)
+            print(
+                f"{item.meta['index']:3d} {rec['cell']:8s} {key:12s} est L={L:5.1f} a={a:5.1f} s={s:4.2f} | "
+                f"true L={truth[0]:5.1f} a={truth[1]:5.1f} s={truth[2]:4.2f} | {got}",
+                flush=True,
+            )
     keys = sorted({k for k, _ in tally})
     for k in keys:
         print(f"{k:14s} n={tally[(k, 'n')]:3d} " + "  ".join(f"{v} {tally[(k, v)]}" for v in VARIANTS))

@@ -41,7 +41,6 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     args = parser.parse_args()
     rows = list(csv.DictReader(open(args.oracle)))
-    todo = {(int(r["scene"]), i) for i, r in enumerate(rows)}
     by_scene = defaultdict(list)
     for r in rows:
         by_scene[int(r["scene"])].append(r)
@@ -61,9 +60,10 @@ def main() -> None:
             margin = int(round(side * 0.15)) + 4
             rect = rectify(grey, code.corners, side, margin)
             restored = deblurrer.deblur(stretch_contrast(rect.image)).astype(np.float32)
-            c = margin + (np.arange(n) + 0.5) * PX
             # average the 2x2 centre pixels of each module
-            vals = cv2.resize(restored[margin:margin + side, margin:margin + side], (n, n), interpolation=cv2.INTER_AREA)
+            vals = cv2.resize(
+                restored[margin : margin + side, margin : margin + side], (n, n), interpolation=cv2.INTER_AREA
+            )
             t, _ = cv2.threshold(vals.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
             dark = vals < t
             err = float(np.mean(dark != truth))
@@ -73,18 +73,32 @@ def main() -> None:
             low = conf <= np.quantile(conf, 0.2)
             ideal = zxingcpp.read_barcodes(clean_render(dark), formats=zxingcpp.BarcodeFormat.QRCode)
             ideal_ok = any(b.valid and b.text == code.payload for b in ideal)
-            del c
-            out.append((em, rec["cell"], rec["blur"], code.version, code.ecc, err,
-                        float(np.mean(low[wrong])) if wrong.any() else 1.0, ideal_ok))
-            print(f"{item.meta['index']:3d} {rec['cell']:8s} {rec['blur']:8s} ext {em:4.2f} v{code.version:2d} {code.ecc} "
-                  f"module err {err:6.3f}  wrong in low-conf 20%: {out[-1][6]:.2f}  ideal-sampling read {ideal_ok}", flush=True)
+            out.append(
+                (
+                    em,
+                    rec["cell"],
+                    rec["blur"],
+                    code.version,
+                    code.ecc,
+                    err,
+                    float(np.mean(low[wrong])) if wrong.any() else 1.0,
+                    ideal_ok,
+                )
+            )
+            print(
+                f"{item.meta['index']:3d} {rec['cell']:8s} {rec['blur']:8s} ext {em:4.2f} "
+                f"v{code.version:2d} {code.ecc} module err {err:6.3f}  wrong in low-conf 20%: {out[-1][6]:.2f}  ideal-sampling read {ideal_ok}",
+                flush=True,
+            )
     errs = np.array([o[5] for o in out])
-    print(f"n={len(out)}  module error quantiles 10/25/50/75/90%: {np.quantile(errs, [0.1, .25, .5, .75, .9]).round(3)}")
+    quantiles = np.quantile(errs, [0.1, 0.25, 0.5, 0.75, 0.9]).round(3)
+    print(f"n={len(out)}  module error quantiles 10/25/50/75/90%: {quantiles}")
     print(f"ideal sampling reads {sum(o[7] for o in out)} of {len(out)}")
     for lo, hi in ((1, 2), (2, 3), (3, 4), (4, 6)):
         e = [o[5] for o in out if lo <= o[0] < hi]
         if e:
-            print(f"extent {lo}-{hi}: n={len(e)} median err {np.median(e):.3f}  <5%: {sum(x < .05 for x in e)}  <10%: {sum(x < .1 for x in e)}  <15%: {sum(x < .15 for x in e)}")
+            below = "  ".join(f"<{t:.0%}: {sum(x < t for x in e)}" for t in (0.05, 0.1, 0.15))
+            print(f"extent {lo}-{hi}: n={len(e)} median err {np.median(e):.3f}  {below}")
 
 
 if __name__ == "__main__":

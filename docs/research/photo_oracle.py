@@ -16,13 +16,11 @@ import csv
 from collections import defaultdict
 
 import numpy as np
+from photo_breakdown import blur_extent
 
 from qrdeblur.bench.photo import photo_suite
-from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
-from qrdeblur.scan import locate
+from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, locate, to_grey
 from qrdeblur.scan.rectify import quad_side
-
-from photo_breakdown import blur_extent
 
 
 def matches(cand: locate.Candidate, corners) -> bool:
@@ -41,7 +39,7 @@ def main() -> None:
     cascade = Cascade(load_deblurrer(args.model), CascadeConfig())
     steps = cascade.config.main_steps + cascade.config.alt_steps
     rows = []
-    for item in photo_suite(args.count)[args.start:]:
+    for item in photo_suite(args.count)[args.start :]:
         grey = to_grey(item.image)
         ok, failed = cascade.reader.read(grey, errors=True)
         raw = {bc.text for bc, _ in ok}
@@ -61,13 +59,21 @@ def main() -> None:
                     if any(c.text == code.payload for c in got):
                         oracle_step = step.method + f"@{step.scale}{step.factor:g}"
                         break
-            rows.append({
-                "scene": item.meta["index"], "cell": item.cell, "blur": item.meta["blur"],
-                "extent_modules": round(extent / code.module_px, 2), "module_px": round(code.module_px, 2),
-                "version": code.version, "raw": int(code.payload in raw),
-                "located": int(bool(found)), "first_match_rank": found[0] if found else -1,
-                "oracle": int(bool(oracle_step)), "oracle_step": oracle_step,
-            })
+            rows.append(
+                {
+                    "scene": item.meta["index"],
+                    "cell": item.cell,
+                    "blur": item.meta["blur"],
+                    "extent_modules": round(extent / code.module_px, 2),
+                    "module_px": round(code.module_px, 2),
+                    "version": code.version,
+                    "raw": int(code.payload in raw),
+                    "located": int(bool(found)),
+                    "first_match_rank": found[0] if found else -1,
+                    "oracle": int(bool(oracle_step)),
+                    "oracle_step": oracle_step,
+                }
+            )
         print(item.meta["index"], sum(r["oracle"] for r in rows), len(rows), flush=True)
     if args.out:
         with open(args.out, "w", newline="") as f:
@@ -85,8 +91,16 @@ def main() -> None:
         print(f"-- {what} (by blur extent in modules)")
         for g in ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all"):
             print(f"{g:10s} " + " ".join(f"{table[(g, n)][col]:4d}/{table[(g, n)][3]:<5d}" for n in names))
-    print("totals: raw", sum(r["raw"] for r in rows), "located", sum(r["located"] or r["raw"] for r in rows),
-          "oracle", sum(r["oracle"] for r in rows), "of", len(rows))
+    print(
+        "totals: raw",
+        sum(r["raw"] for r in rows),
+        "located",
+        sum(r["located"] or r["raw"] for r in rows),
+        "oracle",
+        sum(r["oracle"] for r in rows),
+        "of",
+        len(rows),
+    )
 
 
 if __name__ == "__main__":

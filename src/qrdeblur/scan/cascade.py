@@ -127,7 +127,9 @@ ALT_STEPS = (
 #: angle offset in degrees), tried in one batch. On the motion-blurred ``photo`` codes lost with
 #: exact outlines, length x0.94-1.06 read 5 of 43, +-2.5 degrees 3, x0.88 / x1.12 3, the estimate 1
 #: (``docs/research/photo_kernel_oracle.py``).
-BLUR_HYPOTHESES = ((0.94, 0.0), (1.06, 0.0), (0.97, 0.0), (1.03, 0.0), (1.0, -2.5), (1.0, 2.5), (0.88, 0.0), (1.12, 0.0))
+BLUR_HYPOTHESES = (
+    (0.94, 0.0), (1.06, 0.0), (0.97, 0.0), (1.03, 0.0), (1.0, -2.5), (1.0, 2.5), (0.88, 0.0), (1.12, 0.0),
+)
 
 
 @dataclass
