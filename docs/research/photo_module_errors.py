@@ -87,7 +87,8 @@ def main() -> None:
             )
             print(
                 f"{item.meta['index']:3d} {rec['cell']:8s} {rec['blur']:8s} ext {em:4.2f} "
-                f"v{code.version:2d} {code.ecc} module err {err:6.3f}  wrong in low-conf 20%: {out[-1][6]:.2f}  ideal-sampling read {ideal_ok}",
+                f"v{code.version:2d} {code.ecc} module err {err:6.3f}  wrong in low-conf 20%: {out[-1][6]:.2f}  "
+                f"ideal-sampling read {ideal_ok}",
                 flush=True,
             )
     errs = np.array([o[5] for o in out])
