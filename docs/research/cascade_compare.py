@@ -15,13 +15,11 @@ import statistics
 import time
 
 from qrdeblur.bench.photo import photo_suite
-from qrdeblur.scan import ALT_STEPS, Cascade, CascadeConfig, load_deblurrer, to_grey
+from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
 
-OLD_ALT = tuple(s for s in ALT_STEPS if s.restore != "deblur-kernels")
 CONFIGS = {
-    "session8": CascadeConfig(refine=False, alt_steps=OLD_ALT),
-    "refine": CascadeConfig(alt_steps=OLD_ALT),
-    "refine+kernels": CascadeConfig(),
+    "session8": CascadeConfig(refine=False),
+    "refine": CascadeConfig(),
 }
 
 
@@ -32,6 +30,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=800.0)
     parser.add_argument("--model", default=None)
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--scenes", default=None, help="comma-separated scene indices (default: all)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     names = args.configs.split(",")
@@ -41,7 +40,10 @@ def main() -> None:
     ms: dict = {n: [] for n in names}
     rows = []
     total = 0
-    for item in photo_suite(args.count)[args.start :]:
+    items = photo_suite(args.count)[args.start :]
+    if args.scenes:
+        items = [items[int(i) - args.start] for i in args.scenes.split(",")]
+    for item in items:
         grey = to_grey(item.image)
         total += len(item.codes)
         row = {"scene": item.meta["index"], "cell": item.cell, "codes": len(item.codes)}

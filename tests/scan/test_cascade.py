@@ -319,36 +319,3 @@ def test_a_code_located_in_a_restored_texture_crop_is_retried_on_its_own_outline
     off = CascadeConfig(alt_steps=(), refine=False)
     assert scan(blurred, deblurrer=without, config=off, budget_ms=60_000) == []
     assert without.framings and not any(without.framings)
-
-
-class _Hypotheses(_Oracle):
-    """An adjustable stand-in generator: only the blur hypothesis ``right`` restores the code."""
-
-    adjustable = True
-
-    def __init__(self, sharp, rects, right):
-        super().__init__(sharp, rects)
-        self.right, self.tried = right, []
-
-    def deblur(self, crop):
-        return crop
-
-    def deblur_variants(self, crop, adjust):
-        self.tried.append(list(adjust))
-        return [super(_Hypotheses, self).deblur(crop) if a == self.right else crop for a in adjust]
-
-
-def test_blur_hypotheses_step_reads_what_the_models_own_estimate_misses(spy_rectify):
-    scene, corners = _scene("HYPOTHESIS-8", module_px=4, angle=35, centre=(900, 600))
-    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
-    kernels_only = (cascade_mod.Step("deblur-kernels", "deblur-kernels", "side", 128, stretch=True),)
-    config = CascadeConfig(main_steps=(), alt_steps=kernels_only)
-    model = _Hypotheses(_u8(scene), spy_rectify, right=(1.06, 0.0))
-    codes = scan(blurred, deblurrer=model, config=config, budget_ms=60_000)
-    assert [(c.text, c.method) for c in codes] == [("HYPOTHESIS-8", "deblur-kernels")]
-    assert model.tried[0] == list(config.blur_hypotheses)
-    _assert_corners(codes[0], corners, tol=4.0)
-    # a model that cannot adjust its blur estimate skips the step instead of failing
-    plain = _Oracle(_u8(scene), spy_rectify)
-    assert scan(blurred, deblurrer=plain, config=config, budget_ms=60_000) == []
-    assert plain.calls == 0

@@ -65,14 +65,11 @@ class Deblurrer:
         >>> sharp = Deblurrer.load().deblur(blurred_uint8)   # same shape, uint8
     """
 
-    def __init__(self, run_batch, channels: int, pad_multiple: int, name: str, adjustable: bool = False):
+    def __init__(self, run_batch, channels: int, pad_multiple: int, name: str):
         self._run = run_batch
         self.channels = channels
         self.pad_multiple = pad_multiple
         self.name = name
-        #: True when the model estimates the blur itself and can restore with an adjusted estimate
-        #: (:meth:`deblur_variants`): the ``wiener-qrunet`` ONNX graphs.
-        self.adjustable = adjustable
 
     @classmethod
     def load(cls, path: str | Path | None = None, threads: int | None = None) -> Deblurrer:
@@ -102,7 +99,7 @@ class Deblurrer:
         channels = int(meta.get("channels", session.get_inputs()[0].shape[1]))
         pad = int(meta.get("pad_multiple", 1))
         if meta.get("front_end") == "kernel-wiener":
-            return cls(_kernel_wiener_runner(session), 1, pad, meta.get("model_name", path.stem), True)
+            return cls(_kernel_wiener_runner(session), 1, pad, meta.get("model_name", path.stem))
         input_name = session.get_inputs()[0].name
 
         def run(batch: np.ndarray) -> np.ndarray:
@@ -131,14 +128,8 @@ class Deblurrer:
         channels = int(getattr(generator, "in_channels", 0) or _infer_channels(generator))
         return cls(run, channels, 1, getattr(generator, "model_name", path.stem))
 
-    def deblur_float(self, batch: np.ndarray, adjust: list[tuple[float, float]] | None = None) -> np.ndarray:
-        """(B, C, H, W) float32 in [0, 1] -> restored batch of the same shape (C converted as needed).
-
-        ``adjust`` (adjustable models only): per image, (length factor, angle offset in degrees)
-        applied to the model's own blur estimate before its Wiener step.
-        """
-        if adjust is not None and not self.adjustable:
-            raise UsageError(f"model {self.name} does not estimate a blur kernel; it cannot adjust one")
+    def deblur_float(self, batch: np.ndarray) -> np.ndarray:
+        """(B, C, H, W) float32 in [0, 1] -> restored batch of the same shape (C converted as needed)."""
         b, c, h, w = batch.shape
         x = batch
         if c != self.channels:
@@ -147,8 +138,7 @@ class Deblurrer:
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="edge")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        y = (self._run(x) if adjust is None else self._run(x, adjust))[:, :, :h, :w]
+        y = self._run(np.ascontiguousarray(x, dtype=np.float32))[:, :, :h, :w]
         if y.shape[1] != c:
             y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
         return np.clip(y, 0, 1)
@@ -156,23 +146,6 @@ class Deblurrer:
     def deblur(self, image: np.ndarray) -> np.ndarray:
         """Restore one image: (H, W) or (H, W, 3), uint8/uint16/float; returns uint8 of the same layout."""
         return self.deblur_batch([image])[0]
-
-    def deblur_variants(self, image: np.ndarray, adjust: list[tuple[float, float]]) -> list[np.ndarray]:
-        """Restore one grey uint8 image once per blur hypothesis, in one batch (adjustable models).
-
-        Each hypothesis is (length factor, angle offset in degrees) applied to the model's own blur
-        estimate. Why: Wiener deconvolution of a motion blur is sharp about the length (the
-        transfer function's zeros move with it); on the ``photo`` suite the refiner given the true
-        blur read 10 of 43 lost motion-blurred codes where its own estimate (off by about 0.5 px and
-        2 degrees) read 1 (``docs/research/photo_kernel_oracle.py``), and the decoder, which checks
-        the error correction, tells which hypothesis was right.
-        """
-        x = _to_float(np.asarray(image))
-        if x.ndim != 2:
-            raise UsageError(f"deblur_variants needs a grey (H, W) image, got shape {x.shape}")
-        batch = np.repeat(x[None, None], len(adjust), axis=0)
-        restored = self.deblur_float(batch, list(adjust))
-        return [np.clip(np.round(r[0] * 255), 0, 255).astype(np.uint8) for r in restored]
 
     def deblur_batch(self, images: list[np.ndarray]) -> list[np.ndarray]:
         """Restore several images; images of equal shape run as one batch."""
@@ -200,7 +173,7 @@ class Deblurrer:
 
 def _kernel_wiener_runner(session):
     """Batch runner for a ``wiener-qrunet`` graph: estimator, NumPy Wiener, then refiner (see export)."""
-    from qrdeblur.restore.kernel_wiener import ESTIMATOR_SIZE, adjust_blur, front_end
+    from qrdeblur.restore.kernel_wiener import ESTIMATOR_SIZE, front_end
 
     no_features = np.zeros((1, 2, ESTIMATOR_SIZE, ESTIMATOR_SIZE), np.float32)
     no_refiner_input = np.zeros((1, 2, 8, 8), np.float32)
@@ -209,12 +182,8 @@ def _kernel_wiener_runner(session):
         feeds = {"estimator_features": features, "refiner_input": no_refiner_input}
         return session.run(["blur"], feeds)[0]
 
-    def run(batch: np.ndarray, adjust: list[tuple[float, float]] | None = None) -> np.ndarray:
-        def adjusted(features: np.ndarray) -> np.ndarray:
-            return adjust_blur(estimate(features), adjust)
-
-        refiner_input = front_end(batch[:, 0], estimate if adjust is None else adjusted)
-        feeds = {"estimator_features": no_features, "refiner_input": refiner_input}
+    def run(batch: np.ndarray) -> np.ndarray:
+        feeds = {"estimator_features": no_features, "refiner_input": front_end(batch[:, 0], estimate)}
         return session.run(["restored"], feeds)[0]
 
     return run

@@ -90,21 +90,6 @@ def decode_blur(vector: np.ndarray) -> tuple[float, ...]:
     return out
 
 
-def adjust_blur(vectors: np.ndarray, adjust) -> np.ndarray:
-    """Estimator outputs (N, 3|4) with each blur's length scaled and angle shifted by ``adjust[i]``.
-
-    ``adjust``: N pairs (length factor, angle offset in degrees); sigma and radius are kept.
-    """
-    v = np.asarray(vectors, dtype=np.float32)
-    if len(adjust) != len(v):
-        raise ValueError(f"{len(adjust)} adjustments for {len(v)} blur estimates")
-    out = []
-    for vec, (factor, offset) in zip(v, adjust, strict=True):
-        length, angle, *rest = decode_blur(vec)
-        out.append(encode_blur(length * factor, angle + offset, *rest))
-    return np.stack(out).astype(np.float32)
-
-
 def front_end(grey: np.ndarray, estimate: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """The refiner's input for a grey batch (N, H, W): (N, 2, H, W) float32 = (Wiener, blurred).
 
@@ -119,7 +104,6 @@ def front_end(grey: np.ndarray, estimate: Callable[[np.ndarray], np.ndarray]) ->
 
 __all__ = [
     "ESTIMATOR_SIZE",
-    "adjust_blur",
     "decode_blur",
     "encode_blur",
     "estimator_features",

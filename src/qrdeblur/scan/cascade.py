@@ -14,7 +14,9 @@ Order and why:
    then the generator (``deblur``) with the crop at 3 px per module when the module pitch can be
    measured (:func:`~qrdeblur.scan.rectify.estimate_module_px`), else with the code about 128 px wide.
    Before the generator the crop's contrast is stretched to the full range (:func:`stretch_contrast`):
-   the generator learned full-contrast codes.
+   the generator learned full-contrast codes. When zxing-cpp locates a code in a texture
+   candidate's restored crop but cannot decode it, that outline becomes the next candidate
+   (``CascadeConfig.refine``): the code then fills the crop at the working scale.
 4. **alternatives**, step by step over the candidates still unread (:data:`ALT_STEPS`): the
    native scale, half and 1.25x (``deblur-rescale``), the generator applied twice (``deblur-2x``),
    4 px per module.
@@ -57,8 +59,8 @@ class Code:
         text: the payload as text (best effort when it is not valid UTF-8).
         corners: four [x, y] corners in the input image (after EXIF orientation), the code's own
             top-left, top-right, bottom-right, bottom-left.
-        method: how it was read: ``raw``, ``rectify``, ``deblur``, ``deblur-rescale``, ``deblur-2x``,
-            ``deblur-kernels`` or ``sharpen``.
+        method: how it was read: ``raw``, ``rectify``, ``deblur``, ``deblur-rescale``, ``deblur-2x``
+            or ``sharpen``.
         decoder: the decoder that read it (``zxing-cpp``).
         bytes_b64: the raw payload bytes, base64, when they are not valid UTF-8; else None.
     """
@@ -84,9 +86,7 @@ class Step:
 
     Attributes:
         method: the name reported with codes it reads.
-        restore: ``none`` (decode the rectified crop), ``deblur``, ``deblur-2x``, ``deblur-kernels``
-            (the generator with each of :attr:`CascadeConfig.blur_hypotheses`; models that
-            estimate a blur only) or ``sharpen``.
+        restore: ``none`` (decode the rectified crop), ``deblur``, ``deblur-2x`` or ``sharpen``.
         scale: ``native`` (the candidate's own pixel size times ``factor``), ``module`` (``factor``
             px per module, from the estimated module pitch; skipped when the pitch is unclear) or
             ``side`` (the candidate square is ``factor`` px wide, whatever its size).
@@ -119,16 +119,6 @@ ALT_STEPS = (
     Step("deblur-rescale", "deblur", "native", 1.25),
     Step("deblur-2x", "deblur-2x", "native", 1.0),
     Step("deblur-rescale", "deblur", "module", 4.0),
-    Step("deblur-kernels", "deblur-kernels", "module", 3.0, stretch=True),
-    Step("deblur-kernels", "deblur-kernels", "side", 128, stretch=True),
-)
-
-#: The ``deblur-kernels`` step's blur hypotheses around the generator's own estimate (length factor,
-#: angle offset in degrees), tried in one batch. On the motion-blurred ``photo`` codes lost with
-#: exact outlines, length x0.94-1.06 read 5 of 43, +-2.5 degrees 3, x0.88 / x1.12 3, the estimate 1
-#: (``docs/research/photo_kernel_oracle.py``).
-BLUR_HYPOTHESES = (
-    (0.94, 0.0), (1.06, 0.0), (0.97, 0.0), (1.03, 0.0), (1.0, -2.5), (1.0, 2.5), (0.88, 0.0), (1.12, 0.0),
 )
 
 
@@ -163,8 +153,6 @@ class CascadeConfig:
             as the generator learned. On the ``photo`` suite the cascade given each code's true
             outline read 366 codes where it read 332 with its own candidates
             (``docs/research/photo_oracle.py``).
-        blur_hypotheses: (length factor, angle offset in degrees) applied to the generator's own
-            blur estimate by the ``deblur-kernels`` step (:data:`BLUR_HYPOTHESES`).
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -179,7 +167,6 @@ class CascadeConfig:
     crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
     min_deblurred_fraction: float = 0.5
     refine: bool = True
-    blur_hypotheses: tuple[tuple[float, float], ...] = BLUR_HYPOTHESES
     extra: dict = field(default_factory=dict)
 
 
@@ -308,46 +295,38 @@ class Cascade:
         key = ("done", id(rect), step.restore, step.stretch)
         if key in cache:  # the same crop and restoration already tried (e.g. two scales clipped alike)
             return []
-        if step.restore == "deblur-kernels" and not getattr(self.deblurrer, "adjustable", False):
-            return []
-        passes = {"deblur": 1, "deblur-2x": 2, "deblur-kernels": len(self.config.blur_hypotheses)}.get(step.restore, 0)
+        passes = 2 if step.restore == "deblur-2x" else 1 if step.restore == "deblur" else 0
         if passes and self._ms_per_px is not None and passes * self._ms_per_px * rect.image.size > time_left:
             return []
         cache[key] = True
         crop = stretch_contrast(rect.image) if step.stretch else rect.image
         if step.restore == "none":
-            outs = [crop]
+            out = crop
         elif step.restore == "sharpen":
             from qrdeblur.restore.classical import sharpen
 
-            outs = [(sharpen(crop.astype(np.float32) / 255.0) * 255).astype(np.uint8)]
+            out = (sharpen(crop.astype(np.float32) / 255.0) * 255).astype(np.uint8)
         else:
             t = time.perf_counter()
-            if step.restore == "deblur-kernels":
-                outs = self.deblurrer.deblur_variants(crop, list(self.config.blur_hypotheses))
-            else:
-                outs = [self.deblurrer.deblur(crop)]
+            out = self.deblurrer.deblur(crop)
             if step.restore == "deblur-2x":
-                outs = [self.deblurrer.deblur(outs[0])]
+                out = self.deblurrer.deblur(out)
             rate = (time.perf_counter() - t) * 1000 / (passes * rect.image.size)
             # remember the slowest recent speed (a loaded machine is slow for a while)
             self._ms_per_px = (
                 rate if self._ms_per_px is None else max(rate, 0.7 * self._ms_per_px + 0.3 * rate)
             )
         refine = self.config.refine and passes > 0 and not cand.exact
-        located: list = []
-        for out in outs:
-            ok, failed = self.reader.read(out, errors=refine, binarizers=self.config.crop_binarizers)
-            read = False
-            for bc, corners in ok:
-                if passes and quad_side(corners) < self.config.min_deblurred_fraction * rect.side:
-                    continue  # a small code drawn by the generator inside a larger candidate: not trusted
-                read = self._add(codes, _code_from_zxing(bc, rect.points_to_image(corners), step.method)) or read
-            if read:
-                return []
-            located += failed if refine else []
+        ok, failed = self.reader.read(out, errors=refine, binarizers=self.config.crop_binarizers)
+        read = False
+        for bc, corners in ok:
+            if passes and quad_side(corners) < self.config.min_deblurred_fraction * rect.side:
+                continue  # a small code drawn by the generator inside a larger candidate: not trusted
+            read = self._add(codes, _code_from_zxing(bc, rect.points_to_image(corners), step.method)) or read
+        if read or not refine:
+            return []
         lo, hi = self.config.min_deblurred_fraction * rect.side, 1.5 * rect.side
-        return [np.asarray(rect.points_to_image(q)) for q in located if lo <= quad_side(q) <= hi]
+        return [np.asarray(rect.points_to_image(q)) for q in failed if lo <= quad_side(q) <= hi]
 
     # ------------------------------------------------------------------------------ the cascade
     def run(self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None) -> list[Code]:
