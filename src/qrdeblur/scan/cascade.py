@@ -359,6 +359,17 @@ class Cascade:
         ]
 
         cache: dict = {}
+
+        def is_open(cand: locate.Candidate) -> bool:
+            return not locate.covered(cand, [c.corners for c in codes])
+
+        def refined(quads: list[np.ndarray], parent: locate.Candidate) -> list[locate.Candidate]:
+            return [
+                locate.Candidate(q, "refined", parent.score, True)
+                for q in quads
+                if not any(locate.same_place(q, c.quad) for c in cands if c.exact)
+            ]
+
         # main pass: every step on a candidate before the next candidate (best candidates first); a
         # code located (not decoded) in a restored texture crop joins the queue right after its
         # candidate, with the located outline as an exact quad
@@ -369,18 +380,28 @@ class Cascade:
             for step in cfg.main_steps:
                 if elapsed() >= deadline:
                     return codes
-                if locate.covered(cand, [c.corners for c in codes]):
+                if not is_open(cand):
                     break
-                for quad in self._attempt(grey, cand, step, codes, cache, deadline - elapsed()):
-                    if not any(locate.same_place(quad, c.quad) for c in cands if c.exact):
-                        cands.insert(i, locate.Candidate(quad, "refined", cand.score, True))
-        # alternatives: one step over every open candidate before the next step
+                cands[i:i] = refined(self._attempt(grey, cand, step, codes, cache, deadline - elapsed()), cand)
+        # alternatives: one step over every open candidate before the next step; an outline located
+        # by one gets the main steps at once (and the later alternatives with the others)
         for step in cfg.alt_steps:
-            for cand in cands:
+            j = 0
+            while j < len(cands):
+                cand = cands[j]
+                j += 1
                 if elapsed() >= deadline:
                     return codes
-                if not locate.covered(cand, [c.corners for c in codes]):
-                    self._attempt(grey, cand, step, codes, cache, deadline - elapsed())
+                if not is_open(cand):
+                    continue
+                for new in refined(self._attempt(grey, cand, step, codes, cache, deadline - elapsed()), cand):
+                    cands.append(new)
+                    for main in cfg.main_steps:
+                        if elapsed() >= deadline:
+                            return codes
+                        if not is_open(new):
+                            break
+                        self._attempt(grey, new, main, codes, cache, deadline - elapsed())
         return codes
 
 
