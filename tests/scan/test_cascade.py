@@ -319,3 +319,22 @@ def test_a_code_located_in_a_restored_texture_crop_is_retried_on_its_own_outline
     off = CascadeConfig(alt_steps=(), refine=False)
     assert scan(blurred, deblurrer=without, config=off, budget_ms=60_000) == []
     assert without.framings and not any(without.framings)
+
+
+def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify):
+    payload = "https://example.com/reframe/alt?id=0123456789abcdef"
+    scene, corners = _scene(payload, module_px=4, angle=-25, centre=(800, 650))
+    scrambled, _ = _scene(payload, module_px=4, angle=-25, centre=(800, 650), scramble=True)
+    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 60), kernels.gaussian(1.5))))
+    assert _zxing_texts(blurred) == set()
+    # the main pass only decodes the rectified crop; the generator runs in the alternative step
+    steps = {
+        "main_steps": (cascade_mod.Step("rectify", "none"),),
+        "alt_steps": (cascade_mod.Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),),
+    }
+    framing = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
+    codes = scan(blurred, deblurrer=framing, config=CascadeConfig(**steps), budget_ms=60_000)
+    assert [(c.text, c.method) for c in codes] == [(payload, "deblur-rescale")]
+    assert framing.framings[0] is False and framing.framings[-1] is True
+    off = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
+    assert scan(blurred, deblurrer=off, config=CascadeConfig(refine=False, **steps), budget_ms=60_000) == []
