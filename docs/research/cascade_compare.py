@@ -20,6 +20,8 @@ from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
 CONFIGS = {
     "session8": CascadeConfig(refine=False),
     "refine": CascadeConfig(),
+    "followup200": CascadeConfig(followup_ms=200.0),
+    "followup300": CascadeConfig(followup_ms=300.0),
 }
 
 
@@ -38,6 +40,7 @@ def main() -> None:
     cascades = {n: Cascade(deblurrer, CONFIGS[n]) for n in names}
     reads = {n: 0 for n in names}
     ms: dict = {n: [] for n in names}
+    easy_ms: dict = {n: [] for n in names}  # photos whose codes the raw decode reads completely
     rows = []
     total = 0
     items = photo_suite(args.count)[args.start :]
@@ -51,6 +54,8 @@ def main() -> None:
             t = time.perf_counter()
             found = {c.text: c.method for c in cascades[n].run(grey, args.budget)}
             ms[n].append((time.perf_counter() - t) * 1000)
+            if all(found.get(p) == "raw" for p in item.payloads):
+                easy_ms[n].append(ms[n][-1])
             got = [p for p in item.payloads if p in found]
             reads[n] += len(got)
             row[n] = len(got)
@@ -58,7 +63,8 @@ def main() -> None:
         rows.append(row)
         print(item.meta["index"], " ".join(f"{n}={reads[n]}" for n in names), f"/{total}", flush=True)
     for n in names:
-        print(f"{n:16s} {reads[n]}/{total} codes, median {statistics.median(ms[n]):.0f} ms per photo")
+        easy = f"{statistics.median(easy_ms[n]):.0f} ms on {len(easy_ms[n])}" if easy_ms[n] else "-"
+        print(f"{n:16s} {reads[n]}/{total} codes, median {statistics.median(ms[n]):.0f} ms per photo, {easy} read raw")
     if args.out:
         with open(args.out, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
