@@ -17,7 +17,7 @@ def scan_pairs():
     return _take(PairStream("scan", 11, size=80), 60)
 
 
-@pytest.mark.parametrize("preset", ["scan", "scan-whole"])
+@pytest.mark.parametrize("preset", ["scan", "scan-whole", "scan-single"])
 @pytest.mark.parametrize("size", [80, 96])
 def test_pairs_are_grey_float32_in_unit_range(preset, size):
     for pair in _take(PairStream(preset, 2, size=size), 8):
@@ -29,7 +29,7 @@ def test_pairs_are_grey_float32_in_unit_range(preset, size):
         assert pair.meta["preset"] == "scan" and pair.meta["size"] == size
 
 
-@pytest.mark.parametrize("preset", ["scan", "scan-whole"])
+@pytest.mark.parametrize("preset", ["scan", "scan-whole", "scan-single"])
 def test_same_seed_same_pairs_other_seed_other_pairs(preset):
     a, b, c = (_take(PairStream(preset, s), 4) for s in (5, 5, 6))
     for x, y, z in zip(a, b, c, strict=True):
@@ -123,3 +123,20 @@ def test_crop_blur_is_the_camera_blur_at_the_crop_scale(scan_pairs):
         assert spread(crop_length, crop_sigma) == pytest.approx(spread(length, sigma) * scale, rel=0.25)
         checked += 1
     assert checked >= 5
+
+
+def test_scan_single_draws_one_dominant_blur_over_a_lens_softness():
+    pairs = _take(PairStream("scan-single", 4, size=80), 40)
+    parts = {"motion": "motion_length", "shake": "shake_length", "defocus": "disk_radius", "gaussian": "gaussian_sigma"}
+    kinds = set()
+    for pair in pairs:
+        m = pair.meta
+        present = [kind for kind, key in parts.items() if key in m]
+        assert present == [m["dominant_blur"]]  # exactly one cause, the one named
+        assert 0.3 <= m["lens_sigma"] <= 0.8
+        kinds.add(m["dominant_blur"])
+    assert kinds == set(parts)
+    # `scan` still composes independent parts: some of its pairs stack several
+    composed = [p.meta for p in _take(PairStream("scan", 4, size=80), 40)]
+    assert any(sum(key in m for key in parts.values()) >= 2 for m in composed)
+    assert all("dominant_blur" not in m for m in composed)

@@ -12,6 +12,8 @@
   a label at 2-8 px per module, at any angle and in perspective, on a textured surface under uneven
   light, blurred *at native resolution*, then located approximately, rectified and rescaled to one
   of the cascade's working scales, and windowed (85 %) or kept whole (15 %, small codes).
+- ``scan-single``: ``scan`` with one dominant blur (motion, shake, defocus or Gaussian) over a slight
+  lens softness, instead of independently composed parts (session 9).
 - ``scan-whole``: only the whole-crop framing of ``scan`` (versions 1-3 as payloads allow): every pair holds a whole
   code, so it can be decoded; the validation set of a ``scan`` training run.
 
@@ -296,6 +298,40 @@ SCAN_SCALES = (
 SCAN_MIN_SIDE, SCAN_MAX_SIDE, SCAN_MARGIN = 64, 256, 0.15
 
 
+def _scan_psf_dominant(rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray]:
+    """One dominant camera blur (motion 45 %, shake 20 %, defocus 20 %, Gaussian 15 %, the ranges of
+    :func:`_scan_psf`) on top of a slight lens softness (Gaussian sigma 0.3-0.8 px).
+
+    Why: :func:`_scan_psf` composes independent parts, so many of its pairs stack a long motion, a wide
+    disk and a wide Gaussian, a blur nothing restores; a photo usually has one dominant cause.
+    """
+    kind = str(rng.choice(["motion", "shake", "defocus", "gaussian"], p=[0.45, 0.2, 0.2, 0.15]))
+    params: dict = {"dominant_blur": kind}
+    disk_part = None
+    if kind == "motion":
+        length, theta = float(rng.uniform(1, 25)), float(rng.uniform(0, 180))
+        part = kernels.motion(length, theta)
+        params.update(motion_length=length, motion_angle=theta)
+    elif kind == "shake":
+        canvas = int(rng.choice([15, 21, 27, 31]))
+        max_length = float(rng.uniform(3, canvas * 0.9))
+        part = kernels.trajectory(rng, canvas=canvas, max_length=max_length, steps=400)
+        params.update(shake_canvas=canvas, shake_length=max_length)
+    elif kind == "defocus":
+        radius = float(rng.uniform(0.5, 7.0))
+        part = disk_part = kernels.disk(radius)
+        params["disk_radius"] = radius
+    else:
+        sigma = float(rng.uniform(0.3, 3.0))
+        part = kernels.gaussian(sigma)
+        params["gaussian_sigma"] = sigma
+    lens_sigma = float(rng.uniform(0.3, 0.8))
+    lens = kernels.gaussian(lens_sigma)
+    params["lens_sigma"] = lens_sigma
+    no_disk = lens if part is disk_part else kernels.compose(part, lens)
+    return kernels.compose(part, lens), params, no_disk
+
+
 def _scan_psf(rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray]:
     """A camera's blur at native resolution: motion <= 25 px, defocus disk <= 7 px, Gaussian <= 3, shake.
 
@@ -397,7 +433,11 @@ def _homography_jacobian(matrix: np.ndarray, x: float, y: float) -> np.ndarray:
 
 
 def scan_pair(
-    rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None, whole: bool | None = None
+    rng: np.random.Generator,
+    size: int = 96,
+    payloads: Sequence[str] | None = None,
+    whole: bool | None = None,
+    dominant: bool = False,
 ) -> Pair:
     """A crop like the ones the ``scan`` cascade hands its generator, and its sharp target (grey).
 
@@ -405,7 +445,8 @@ def scan_pair(
        label 2-6 modules wider, seen at 2-8 px per module, at any rotation, with up to 12 %
        perspective (:mod:`qrdeblur.synth.scene`).
     2. Around it a surface (tone, blotches, grain, nearby print); ink and paper levels; uneven light.
-    3. Blur at native resolution (:func:`_scan_psf`), sensor noise, JPEG, 8 bits.
+    3. Blur at native resolution (:func:`_scan_psf`; with ``dominant``, :func:`_scan_psf_dominant`),
+       sensor noise, JPEG, 8 bits.
     4. The locator's quadrilateral (:func:`~qrdeblur.synth.scene.locator_quad`: exact or a loose blob
        outline, any 90-degree turn), rectified by the cascade's own
        :func:`~qrdeblur.scan.rectify.rectify` to one of its working scales (:data:`SCAN_SCALES`:
@@ -440,7 +481,7 @@ def scan_pair(
         margin = max(int(round(side * SCAN_MARGIN)) + 4, -(-(size - side) // 2))
     total = side + 2 * margin
     y, x = (0, 0) if whole else (int(rng.integers(0, total - size + 1)), int(rng.integers(0, total - size + 1)))
-    psf, blur, psf_no_disk = _scan_psf(rng)
+    psf, blur, psf_no_disk = (_scan_psf_dominant if dominant else _scan_psf)(rng)
     x0, y0, x1, y1 = _scan_region(quad, side, margin, (y, x, size), max(psf.shape) // 2 + 4)
     to_region = scene.translate(-x0, -y0) @ camera
     meta: dict = {"preset": "scan", "framing": "whole" if whole else "window", "payload": spec.payload,
@@ -470,9 +511,15 @@ def scan_whole_pair(rng: np.random.Generator, size: int = 96, payloads: Sequence
     return scan_pair(rng, size, payloads, whole=True)
 
 
+def scan_single_pair(rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None) -> Pair:
+    """:func:`scan_pair` with one dominant blur (:func:`_scan_psf_dominant`) instead of composed parts."""
+    return scan_pair(rng, size, payloads, dominant=True)
+
+
 PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair, "clean": clean_pair,
     "scan": scan_pair,
     "scan-whole": scan_whole_pair,
+    "scan-single": scan_single_pair,
 }
 
 
