@@ -27,6 +27,24 @@ def blur_extent(meta: dict) -> float:
     return 2.5 * meta["gaussian_sigma"]
 
 
+BUCKETS = (0, 1, 2, 3, 4, 6, 100)
+BUCKET_NAMES = [f"{lo}-{hi}" for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False)]
+GROUPS = ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all")
+
+
+def bucket(extent_modules: float) -> str:
+    """The blur-extent bucket name (modules) of a code, e.g. ``2-3``."""
+    return next(f"{lo}-{hi}" for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False) if extent_modules < hi)
+
+
+def write_rows(rows: list[dict], path: str) -> None:
+    """One CSV row per code."""
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--method", default="scan")
@@ -46,21 +64,16 @@ def main() -> None:
                 "ecc": code.ecc, "read": int(code.payload in texts),
             })
     if args.out:
-        with open(args.out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-    buckets = [0, 1, 2, 3, 4, 6, 100]
+        write_rows(rows, args.out)
     table: dict = defaultdict(lambda: [0, 0])
     for r in rows:
-        b = next(f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False) if r["extent_modules"] < hi)
+        b = bucket(r["extent_modules"])
         for key in ((r["cell"], b), ("all", b), (r["blur"], b)):
             table[key][0] += r["read"]
             table[key][1] += 1
-    names = [f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False)]
-    print(f"{'group':10s} " + " ".join(f"{n:>10s}" for n in names) + "   (read/n by blur extent in modules)")
-    for g in ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all"):
-        print(f"{g:10s} " + " ".join(f"{table[(g, n)][0]:4d}/{table[(g, n)][1]:<5d}" for n in names))
+    print(f"{'group':10s} " + " ".join(f"{n:>10s}" for n in BUCKET_NAMES) + "   (read/n by blur extent in modules)")
+    for g in GROUPS:
+        print(f"{g:10s} " + " ".join(f"{table[(g, n)][0]:4d}/{table[(g, n)][1]:<5d}" for n in BUCKET_NAMES))
     print(f"total {sum(r['read'] for r in rows)}/{len(rows)}")
 
 

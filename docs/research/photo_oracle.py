@@ -12,11 +12,10 @@ restorer is helped by training.
 from __future__ import annotations
 
 import argparse
-import csv
 from collections import defaultdict
 
 import numpy as np
-from photo_breakdown import blur_extent
+from photo_breakdown import BUCKET_NAMES, GROUPS, blur_extent, bucket, write_rows
 
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, locate, to_grey
@@ -76,21 +75,16 @@ def main() -> None:
             )
         print(item.meta["index"], sum(r["oracle"] for r in rows), len(rows), flush=True)
     if args.out:
-        with open(args.out, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-    buckets = [0, 1, 2, 3, 4, 6, 100]
-    names = [f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False)]
+        write_rows(rows, args.out)
     table: dict = defaultdict(lambda: np.zeros(4, int))
     for r in rows:
-        b = next(f"{lo}-{hi}" for lo, hi in zip(buckets, buckets[1:], strict=False) if r["extent_modules"] < hi)
+        b = bucket(r["extent_modules"])
         for g in ("all", r["blur"], r["cell"]):
             table[(g, b)] += [r["raw"], r["located"] or r["raw"], r["oracle"], 1]
     for col, what in ((0, "raw"), (1, "located"), (2, "oracle")):
         print(f"-- {what} (by blur extent in modules)")
-        for g in ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all"):
-            print(f"{g:10s} " + " ".join(f"{table[(g, n)][col]:4d}/{table[(g, n)][3]:<5d}" for n in names))
+        for g in GROUPS:
+            print(f"{g:10s} " + " ".join(f"{table[(g, n)][col]:4d}/{table[(g, n)][3]:<5d}" for n in BUCKET_NAMES))
     print(
         "totals: raw",
         sum(r["raw"] for r in rows),
