@@ -17,7 +17,7 @@ def scan_pairs():
     return _take(PairStream("scan", 11, size=80), 60)
 
 
-@pytest.mark.parametrize("preset", ["scan", "scan-whole", "scan-single"])
+@pytest.mark.parametrize("preset", ["scan", "scan-whole", "scan-single", "scan-single-whole"])
 @pytest.mark.parametrize("size", [80, 96])
 def test_pairs_are_grey_float32_in_unit_range(preset, size):
     for pair in _take(PairStream(preset, 2, size=size), 8):
@@ -29,7 +29,7 @@ def test_pairs_are_grey_float32_in_unit_range(preset, size):
         assert pair.meta["preset"] == "scan" and pair.meta["size"] == size
 
 
-@pytest.mark.parametrize("preset", ["scan", "scan-whole", "scan-single"])
+@pytest.mark.parametrize("preset", ["scan", "scan-whole", "scan-single", "scan-single-whole"])
 def test_same_seed_same_pairs_other_seed_other_pairs(preset):
     a, b, c = (_take(PairStream(preset, s), 4) for s in (5, 5, 6))
     for x, y, z in zip(a, b, c, strict=True):
@@ -39,8 +39,9 @@ def test_same_seed_same_pairs_other_seed_other_pairs(preset):
         assert not np.array_equal(x.blurred, z.blurred)
 
 
-def test_whole_targets_decode_to_their_payload(zxing):
-    for pair in _take(PairStream("scan-whole", 3, size=80), 12):
+@pytest.mark.parametrize("preset", ["scan-whole", "scan-single-whole"])
+def test_whole_targets_decode_to_their_payload(zxing, preset):
+    for pair in _take(PairStream(preset, 3, size=80), 12):
         assert pair.meta["framing"] == "whole"
         texts = {r.text for r in zxing.decode(np.round(pair.sharp * 255).astype(np.uint8))}
         assert pair.meta["payload"] in texts
@@ -136,6 +137,8 @@ def test_scan_single_draws_one_dominant_blur_over_a_lens_softness():
         assert 0.3 <= m["lens_sigma"] <= 0.8
         kinds.add(m["dominant_blur"])
     assert kinds == set(parts)
+    whole = [p.meta for p in _take(PairStream("scan-single-whole", 4, size=80), 12)]
+    assert all(m["framing"] == "whole" and "dominant_blur" in m for m in whole)
     # `scan` still composes independent parts: some of its pairs stack several
     composed = [p.meta for p in _take(PairStream("scan", 4, size=80), 40)]
     assert any(sum(key in m for key in parts.values()) >= 2 for m in composed)

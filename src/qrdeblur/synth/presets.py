@@ -516,10 +516,16 @@ def scan_single_pair(rng: np.random.Generator, size: int = 96, payloads: Sequenc
     return scan_pair(rng, size, payloads, dominant=True)
 
 
+def scan_single_whole_pair(rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None) -> Pair:
+    """Whole crops (versions 1-3) with one dominant blur: validates a ``scan-single`` training, each pair decodable."""
+    return scan_pair(rng, size, payloads, whole=True, dominant=True)
+
+
 PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair, "clean": clean_pair,
     "scan": scan_pair,
     "scan-whole": scan_whole_pair,
     "scan-single": scan_single_pair,
+    "scan-single-whole": scan_single_whole_pair,
 }
 
 
