@@ -65,8 +65,9 @@ class Deblurrer:
         >>> sharp = Deblurrer.load().deblur(blurred_uint8)   # same shape, uint8
     """
 
-    def __init__(self, run_batch, channels: int, pad_multiple: int, name: str):
+    def __init__(self, run_batch, channels: int, pad_multiple: int, name: str, estimate=None):
         self._run = run_batch
+        self._estimate = estimate
         self.channels = channels
         self.pad_multiple = pad_multiple
         self.name = name
@@ -99,7 +100,8 @@ class Deblurrer:
         channels = int(meta.get("channels", session.get_inputs()[0].shape[1]))
         pad = int(meta.get("pad_multiple", 1))
         if meta.get("front_end") == "kernel-wiener":
-            return cls(_kernel_wiener_runner(session), 1, pad, meta.get("model_name", path.stem))
+            run, estimate = _kernel_wiener_runner(session)
+            return cls(run, 1, pad, meta.get("model_name", path.stem), estimate)
         input_name = session.get_inputs()[0].name
 
         def run(batch: np.ndarray) -> np.ndarray:
@@ -143,6 +145,19 @@ class Deblurrer:
             y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
         return np.clip(y, 0, 1)
 
+    def estimate_blur(self, image: np.ndarray) -> tuple[float, float, float] | None:
+        """The blur the model's estimator sees in a grey crop: (motion length px, angle degrees, Gaussian
+        sigma px), as :func:`~qrdeblur.restore.finder_kernel.kernel_of` takes them; None for a model
+        without an estimator (only ``wiener-qrunet`` ONNX files have one)."""
+        if self._estimate is None:
+            return None
+        from qrdeblur.restore.kernel_wiener import decode_blur, estimator_features
+
+        x = _to_float(np.asarray(image))
+        if x.ndim != 2:
+            raise UsageError(f"estimate_blur expects a grey (H, W) image, got shape {x.shape}")
+        return tuple(decode_blur(self._estimate(estimator_features(x[None]))[0])[:3])  # type: ignore[return-value]
+
     def deblur(self, image: np.ndarray) -> np.ndarray:
         """Restore one image: (H, W) or (H, W, 3), uint8/uint16/float; returns uint8 of the same layout."""
         return self.deblur_batch([image])[0]
@@ -172,7 +187,8 @@ class Deblurrer:
 
 
 def _kernel_wiener_runner(session):
-    """Batch runner for a ``wiener-qrunet`` graph: estimator, NumPy Wiener, then refiner (see export)."""
+    """Batch runner for a ``wiener-qrunet`` graph (estimator, NumPy Wiener, then refiner; see export),
+    and the estimator alone (features -> blur vectors)."""
     from qrdeblur.restore.kernel_wiener import ESTIMATOR_SIZE, front_end
 
     no_features = np.zeros((1, 2, ESTIMATOR_SIZE, ESTIMATOR_SIZE), np.float32)
@@ -186,7 +202,7 @@ def _kernel_wiener_runner(session):
         feeds = {"estimator_features": no_features, "refiner_input": front_end(batch[:, 0], estimate)}
         return session.run(["restored"], feeds)[0]
 
-    return run
+    return run, estimate
 
 
 def _infer_channels(generator) -> int:

@@ -86,7 +86,9 @@ class Step:
 
     Attributes:
         method: the name reported with codes it reads.
-        restore: ``none`` (decode the rectified crop), ``deblur``, ``deblur-2x`` or ``sharpen``.
+        restore: ``none`` (decode the rectified crop), ``deblur``, ``deblur-2x``, ``sharpen`` or ``grid``
+            (solve the modules under the estimated blur, :mod:`qrdeblur.restore.module_grid`; exact
+            candidates only, its own scales).
         scale: ``native`` (the candidate's own pixel size times ``factor``), ``module`` (``factor``
             px per module, from the estimated module pitch; skipped when the pitch is unclear) or
             ``side`` (the candidate square is ``factor`` px wide, whatever its size).
@@ -111,6 +113,7 @@ MAIN_STEPS = (
     Step("sharpen", "sharpen"),
     Step("deblur", "deblur", "module", 3.0, stretch=True),
     Step("deblur", "deblur", "side", 128, stretch=True),
+    Step("grid", "grid"),
 )
 #: Later passes over the candidates still unread, one step at a time, while the budget lasts.
 ALT_STEPS = (
@@ -153,6 +156,9 @@ class CascadeConfig:
             as the generator learned. On the ``photo`` suite the cascade given each code's true
             outline read 366 codes where it read 332 with its own candidates
             (``docs/research/photo_oracle.py``).
+        grid_versions: the ``grid`` step solves the modules for this many versions, the best ranked
+            (0 turns the step off).
+        grid_min_ms: ... and is skipped with less time left than this (it costs 100-400 ms).
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -167,6 +173,8 @@ class CascadeConfig:
     crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
     min_deblurred_fraction: float = 0.5
     refine: bool = True
+    grid_versions: int = 2
+    grid_min_ms: float = 150.0
     extra: dict = field(default_factory=dict)
 
 
@@ -289,6 +297,9 @@ class Cascade:
         """
         if step.restore.startswith("deblur") and self.deblurrer is None:
             return []
+        if step.restore == "grid":
+            self._grid(grey, cand, step, codes, cache, time_left)
+            return []
         rect = self._rectified(grey, cand, step, cache)
         if rect is None:
             return []
@@ -327,6 +338,56 @@ class Cascade:
             return []
         lo, hi = self.config.min_deblurred_fraction * rect.side, 1.5 * rect.side
         return [np.asarray(rect.points_to_image(q)) for q in failed if lo <= quad_side(q) <= hi]
+
+    def _grid(self, grey, cand, step: Step, codes: list[Code], cache: dict, time_left: float) -> None:
+        """The ``grid`` step: rank the versions on the outline, solve the best ones' modules, decode.
+
+        Needs an exact outline (a detector's or a refined one: the grid is registered from there, it
+        must be within a module or so) and a generator with a blur estimator.
+        """
+        from qrdeblur.restore.finder_kernel import kernel_of
+        from qrdeblur.restore.module_grid import PX, rank_versions, render_modules, solve_code
+
+        cfg = self.config
+        if not cand.exact or cfg.grid_versions <= 0 or time_left < cfg.grid_min_ms or self.deblurrer is None:
+            return
+        t_end = time.perf_counter() + time_left / 1000
+        if "float" not in cache:
+            cache["float"] = grey.astype(np.float32) / 255.0
+        image = cache["float"]
+
+        def blur_at(n: int) -> tuple[float, float, float] | None:
+            """The estimator's blur on the candidate rectified at PX px per module for n modules."""
+            key = ("grid-blur", id(cand), n)
+            if key not in cache:
+                side = n * PX
+                rect = rectify(grey, cand.quad, side, int(round(side * cfg.margin)) + 4)
+                cache[key] = self.deblurrer.estimate_blur(stretch_contrast(rect.image))
+            return cache[key]
+
+        guess = self._modules(cand, grey, cache) or 33.0
+        ref = blur_at(int(round(guess)))
+        if ref is None:
+            return
+        length, angle, sigma = ref
+
+        def kernel_at(version: int, estimate=ref, n_ref=guess):
+            f = (17 + 4 * version) / n_ref
+            return kernel_of(max(1.0, estimate[0] * f), estimate[1], max(0.3, estimate[2] * f))
+
+        ranked = rank_versions(image, cand.quad, kernel_at)
+        for version, _ in ranked[: cfg.grid_versions]:
+            if time.perf_counter() > t_end:
+                return
+            n = 17 + 4 * version
+            own = blur_at(n) or ref
+            sol = solve_code(image, cand.quad, version, kernel_at(version, own, n))
+            if sol is None:
+                continue
+            ok, _ = self.reader.read(render_modules(sol.dark))
+            for bc, _corners in ok:
+                if self._add(codes, _code_from_zxing(bc, sol.corners.tolist(), step.method)):
+                    return
 
     # ------------------------------------------------------------------------------ the cascade
     def run(self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None) -> list[Code]:
