@@ -338,3 +338,58 @@ def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify):
     assert framing.framings[0] is False and framing.framings[-1] is True
     off = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
     assert scan(blurred, deblurrer=off, config=CascadeConfig(refine=False, **steps), budget_ms=60_000) == []
+
+
+class _BlurOnly:
+    """A stand-in generator that restores nothing (returns the crop) but estimates the blur exactly, as
+    a crop of the code's outline sees it: the grid step's plumbing without a model's quality.
+
+    The cascade asks for the blur in crops of side ``s`` with margins ``round(0.15 s) + 4``; the code
+    (``n_modules`` across) fills ``s``, so the blur spans ``length_modules * s / n_modules`` px.
+    """
+
+    def __init__(self, length_modules, angle, n_modules=21):
+        self.length_modules, self.angle, self.n_modules = length_modules, angle, n_modules
+
+    def deblur(self, crop):
+        return crop
+
+    def estimate_blur(self, crop):
+        side = (crop.shape[0] - 8) / 1.3
+        return (self.length_modules * side / self.n_modules, self.angle, 0.3)
+
+
+def _motion_scene(payload, length_modules, module_px, angle=30.0):
+    scene, corners = _scene(payload, module_px=module_px, angle=0.0, size=(600, 800), centre=(400, 300))
+    img = _blur(scene, kernels.motion(length_modules * module_px, angle))
+    img = img + np.random.default_rng(1).normal(0, 0.01, scene.shape).astype(np.float32)
+    return _u8(img), corners
+
+
+@pytest.mark.parametrize("module_px", [4, 5])
+def test_grid_step_reads_a_code_the_generator_cannot_from_its_finder_patterns(module_px):
+    grey, corners = _motion_scene("GRID-STEP-7731", 2.5, module_px)
+    assert _zxing_texts(grey) == set()
+    codes = scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000)
+    assert [(c.text, c.method) for c in codes] == [("GRID-STEP-7731", "grid")]
+    _assert_corners(codes[0], corners, tol=0.5 * module_px)  # the registered outline
+    # the same cascade without the grid step reads nothing (the stand-in restores nothing)
+    assert scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000, config=CascadeConfig(grid_versions=0)) == []
+
+
+def test_grid_step_on_a_detector_outline_a_third_of_a_module_off():
+    from qrdeblur.scan import Cascade, locate
+
+    grey, corners = _motion_scene("GRID-STEP-3.5", 3.5, 5)
+    quad = corners + np.random.default_rng(3).normal(0, 0.3 * 5, corners.shape)
+    cand = locate.Candidate(quad, "zxing", 1.0, True)
+    step = cascade_mod.Step("grid", "grid")
+    codes: list = []
+    Cascade(_BlurOnly(3.5, 30.0))._attempt(grey, cand, step, codes, {}, 5000.0)
+    assert [(c.text, c.method) for c in codes] == [("GRID-STEP-3.5", "grid")]
+    # not for a texture box (its outline is the blur halo's), nor without a blur estimate, nor in no time
+    for args in ((_BlurOnly(3.5, 30.0), locate.Candidate(quad, "texture", 1.0, False), 5000.0),
+                 (_Oracle(grey, {}), cand, 5000.0), (_BlurOnly(3.5, 30.0), cand, 100.0)):
+        codes = []
+        Cascade(args[0])._attempt(grey, args[1], step, codes, {}, args[2])
+        assert codes == []

@@ -289,8 +289,14 @@ def solve_code(
 
 
 def rank_versions(
-    grey: np.ndarray, quad: np.ndarray, kernel_at, versions=VERSIONS, keep: int = 3, iterations: int = 30
-) -> list[tuple[int, float]]:
+    grey: np.ndarray,
+    quad: np.ndarray,
+    kernel_at,
+    versions=VERSIONS,
+    keep: int = 3,
+    iterations: int = 30,
+    turns: tuple[int, ...] = (0,),
+) -> list[tuple[int, float, np.ndarray]]:
     """Versions by how well their known modules, blurred, fit the outlined code, best first.
 
     ``kernel_at(version)`` gives the blur for that version's grid crop. Every version is scored by the
@@ -298,6 +304,9 @@ def rank_versions(
     (ECC, a homography) and ranked by the registered correlation. On ``photo`` codes with an outline
     0.3 module off, registering all ten ranked the true version first for 38 of 40 (the finders'
     size, the timing and alignment patterns differ between versions).
+
+    ``turns``: quarter turns of the outline to try (a zxing-cpp outline starts at the symbol's top-left
+    corner; other detectors' may not). Returns (version, correlation, outline turned as it fits).
     """
     quad = np.asarray(quad, np.float64).reshape(4, 2)
     side = float(np.mean(np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)))
@@ -306,18 +315,20 @@ def rank_versions(
         if side / (17 + 4 * v) < 1.0:  # modules under a pixel: not this version
             continue
         p = GridProblem.build(v, kernel_at(v))
-        y = np.ascontiguousarray(p.crop(grey, quad).image, dtype=np.float32)
         known = ~np.isnan(p.fixed)
         template = (1 - p.model.forward_px(np.where(known, p.fixed, 0.5))).astype(np.float32)
         mask = (np.repeat(np.repeat(known, PX, axis=0), PX, axis=1) & (p.weight > 0)).astype(np.uint8)
-        first.append((float(cv2.computeECC(template, y, mask)), v, p, y))
+        for turn in turns:
+            turned = np.roll(quad, -turn, axis=0)
+            y = np.ascontiguousarray(p.crop(grey, turned).image, dtype=np.float32)
+            first.append((float(cv2.computeECC(template, y, mask)), v, p, y, turned))
     first.sort(key=lambda t: -t[0])
     ranked = []
-    for _, v, p, y in first[:keep]:
+    for _, v, p, y, turned in first[:keep]:
         found = register(y, p, p.fixed, iterations)
         if found is not None:
-            ranked.append((v, found[1]))
-    return sorted(ranked, key=lambda vs: -vs[1])
+            ranked.append((v, found[1], turned))
+    return sorted(ranked, key=lambda t: -t[1])
 
 
 def render_modules(dark: np.ndarray, px: int = 4, quiet: int = 4) -> np.ndarray:

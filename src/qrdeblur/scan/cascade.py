@@ -156,9 +156,14 @@ class CascadeConfig:
             as the generator learned. On the ``photo`` suite the cascade given each code's true
             outline read 366 codes where it read 332 with its own candidates
             (``docs/research/photo_oracle.py``).
+        refine_finders: when zxing-cpp locates nothing in a texture candidate's restored crop, look
+            for three finder patterns there (:mod:`qrdeblur.scan.finders`) and refine their outline
+            (for the ``grid`` step, which registers the grid from within a module or so).
         grid_versions: the ``grid`` step solves the modules for this many versions, the best ranked
             (0 turns the step off).
         grid_min_ms: ... and is skipped with less time left than this (it costs 100-400 ms).
+        grid_min_correlation: ... and solves only versions whose known modules, blurred and registered,
+            correlate with the crop at least this well (codes: about 0.9 and more).
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -173,8 +178,10 @@ class CascadeConfig:
     crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
     min_deblurred_fraction: float = 0.5
     refine: bool = True
+    refine_finders: bool = True
     grid_versions: int = 2
     grid_min_ms: float = 150.0
+    grid_min_correlation: float = 0.85
     extra: dict = field(default_factory=dict)
 
 
@@ -292,8 +299,9 @@ class Cascade:
         A deblur whose predicted duration (from the generator's measured speed on this machine,
         per pixel) exceeds ``time_left`` ms is skipped, so the budget is not overrun by much.
 
-        Returns the outlines (input-image corners) of codes zxing-cpp located in the restored crop
-        of a texture candidate but could not decode (see :attr:`CascadeConfig.refine`), else [].
+        Returns (outline, source) for codes zxing-cpp located in the restored crop of a texture
+        candidate but could not decode (``refined``, see :attr:`CascadeConfig.refine`), else for
+        three finder patterns found there (``finders``, :attr:`CascadeConfig.refine_finders`); else [].
         """
         if step.restore.startswith("deblur") and self.deblurrer is None:
             return []
@@ -337,7 +345,18 @@ class Cascade:
         if read or not refine:
             return []
         lo, hi = self.config.min_deblurred_fraction * rect.side, 1.5 * rect.side
-        return [np.asarray(rect.points_to_image(q)) for q in failed if lo <= quad_side(q) <= hi]
+        outlines = [(np.asarray(rect.points_to_image(q)), "refined") for q in failed if lo <= quad_side(q) <= hi]
+        if not outlines and self.config.refine_finders and self.config.grid_versions > 0:
+            # finder patterns zxing-cpp gives up on, for the grid step (which registers the rest)
+            from qrdeblur.scan.finders import finder_outlines
+
+            outlines = []
+            for q, n in finder_outlines(out):
+                if lo <= quad_side(q) <= hi:
+                    quad = np.asarray(rect.points_to_image(q.tolist()))
+                    cache[("finder-modules", quad.tobytes())] = n
+                    outlines.append((quad, "finders"))
+        return outlines
 
     def _grid(self, grey, cand, step: Step, codes: list[Code], cache: dict, time_left: float) -> None:
         """The ``grid`` step: rank the versions on the outline, solve the best ones' modules, decode.
@@ -346,10 +365,11 @@ class Cascade:
         must be within a module or so) and a generator with a blur estimator.
         """
         from qrdeblur.restore.finder_kernel import kernel_of
-        from qrdeblur.restore.module_grid import PX, rank_versions, render_modules, solve_code
+        from qrdeblur.restore.module_grid import PX, VERSIONS, rank_versions, render_modules, solve_code
 
         cfg = self.config
-        if not cand.exact or cfg.grid_versions <= 0 or time_left < cfg.grid_min_ms or self.deblurrer is None:
+        estimate = getattr(self.deblurrer, "estimate_blur", None)
+        if not cand.exact or cfg.grid_versions <= 0 or time_left < cfg.grid_min_ms or estimate is None:
             return
         t_end = time.perf_counter() + time_left / 1000
         if "float" not in cache:
@@ -362,7 +382,7 @@ class Cascade:
             if key not in cache:
                 side = n * PX
                 rect = rectify(grey, cand.quad, side, int(round(side * cfg.margin)) + 4)
-                cache[key] = self.deblurrer.estimate_blur(stretch_contrast(rect.image))
+                cache[key] = estimate(stretch_contrast(rect.image))
             return cache[key]
 
         guess = self._modules(cand, grey, cache) or 33.0
@@ -375,13 +395,18 @@ class Cascade:
             f = (17 + 4 * version) / n_ref
             return kernel_of(max(1.0, estimate[0] * f), estimate[1], max(0.3, estimate[2] * f))
 
-        ranked = rank_versions(image, cand.quad, kernel_at)
-        for version, _ in ranked[: cfg.grid_versions]:
-            if time.perf_counter() > t_end:
+        turns = (0, 1, 2, 3) if cand.source == "opencv" else (0,)  # zxing-cpp's and ours start top-left
+        versions = VERSIONS
+        counted = cache.get(("finder-modules", np.asarray(cand.quad).tobytes()))
+        if counted is not None:  # the finders' spacing gave the module count to about one version
+            versions = tuple(v for v in VERSIONS if abs(17 + 4 * v - counted) <= 5)
+        ranked = rank_versions(image, cand.quad, kernel_at, versions, turns=turns)
+        for version, rho, quad in ranked[: cfg.grid_versions]:
+            if time.perf_counter() > t_end or rho < cfg.grid_min_correlation:
                 return
             n = 17 + 4 * version
             own = blur_at(n) or ref
-            sol = solve_code(image, cand.quad, version, kernel_at(version, own, n))
+            sol = solve_code(image, quad, version, kernel_at(version, own, n))
             if sol is None:
                 continue
             ok, _ = self.reader.read(render_modules(sol.dark))
@@ -424,12 +449,16 @@ class Cascade:
         def is_open(cand: locate.Candidate) -> bool:
             return not locate.covered(cand, [c.corners for c in codes])
 
-        def refined(quads: list[np.ndarray], parent: locate.Candidate) -> list[locate.Candidate]:
+        def refined(found: list[tuple[np.ndarray, str]], parent: locate.Candidate) -> list[locate.Candidate]:
             return [
-                locate.Candidate(q, "refined", parent.score, True)
-                for q in quads
+                locate.Candidate(q, source, parent.score, True)
+                for q, source in found
                 if not any(locate.same_place(q, c.quad) for c in cands if c.exact)
             ]
+
+        def steps_for(cand: locate.Candidate, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+            # a finder outline comes from a crop the generator failed on: only the grid step is new
+            return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
 
         # main pass: every step on a candidate before the next candidate (best candidates first); a
         # code located (not decoded) in a restored texture crop joins the queue right after its
@@ -438,7 +467,7 @@ class Cascade:
         while i < len(cands):
             cand = cands[i]
             i += 1
-            for step in cfg.main_steps:
+            for step in steps_for(cand, cfg.main_steps):
                 if elapsed() >= deadline:
                     return codes
                 if not is_open(cand):
@@ -453,11 +482,11 @@ class Cascade:
                 j += 1
                 if elapsed() >= deadline:
                     return codes
-                if not is_open(cand):
+                if not is_open(cand) or cand.source == "finders":
                     continue
                 for new in refined(self._attempt(grey, cand, step, codes, cache, deadline - elapsed()), cand):
                     cands.append(new)
-                    for main in cfg.main_steps:
+                    for main in steps_for(new, cfg.main_steps):
                         if elapsed() >= deadline:
                             return codes
                         if not is_open(new):

@@ -53,7 +53,8 @@ class Candidate:
         quad: 4 (x, y) corners in input-image pixels; for ``zxing``/``opencv`` the symbol's corners in
             its own order (top-left first), for ``texture`` the outline of the contrast blob (which
             includes the blur halo), clockwise from the top-left-most corner.
-        source: ``zxing``, ``opencv``, ``texture`` or ``refined`` (located in a restored texture crop).
+        source: ``zxing``, ``opencv``, ``texture``, ``refined`` (zxing-cpp located it in a restored
+            texture crop) or ``finders`` (three finder patterns found there, :mod:`qrdeblur.scan.finders`).
         score: ranking score within the source (higher first).
         exact: True when ``quad`` is the symbol outline (detector sources).
     """
