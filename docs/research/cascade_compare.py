@@ -23,7 +23,8 @@ CONFIGS = {
     "followup200": CascadeConfig(followup_ms=200.0),
     "followup300": CascadeConfig(followup_ms=300.0),
     "session9": CascadeConfig(grid_versions=0),
-    "grid": CascadeConfig(),
+    "grid": CascadeConfig(refine_finders=False),
+    "grid+finders": CascadeConfig(),
 }
 
 

@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--limit", type=int, default=0, help="stop after this many codes (0: all)")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--variants", type=int, default=0, help="blur variants tried after a failed solve")
     parser.add_argument("--version-rank", action="store_true", help="rank versions by ECC correlation")
     parser.add_argument("--keep", type=int, default=3)
     parser.add_argument("--outer", type=int, default=4)
@@ -257,7 +258,8 @@ def main() -> None:
                 est_rect = rectify(grey, corners, side, int(round(side * 0.15)) + 4)
                 x = stretch_contrast(np.round(est_rect.image * 255).astype(np.uint8)).astype(np.float32) / 255
                 vec = sess.run(["blur"], {"estimator_features": estimator_features(x[None]), "refiner_input": no_ref})[0]
-                k = kernel_of(*decode_blur(vec[0]))
+                est = decode_blur(vec[0])[:3]
+                k = kernel_of(*est)
             if args.extra_sigma > 0:  # the rectification's own interpolation blur
                 k = kernels.compose(k, kernels.gaussian(args.extra_sigma))
             half = k.shape[0] // 2
@@ -286,6 +288,18 @@ def main() -> None:
                 err = soft_err = float(np.mean(dark != truth))
                 res = zxingcpp.read_barcodes(render_modules(dark), formats=zxingcpp.BarcodeFormat.QRCode)
                 ok = any(b.valid and b.text == code.payload for b in res)
+                if not ok and args.variants and args.kernel == "estimate":
+                    L0, a0, s0 = est
+                    for L1, a1, s1 in [(L0 * 0.85, a0, s0), (L0 * 1.15, a0, s0), (L0, a0 - 4, s0), (L0, a0 + 4, s0),
+                                       (L0, a0, s0 + 0.5)][: args.variants]:
+                        v_sol = solve_code(grey, corners, code.version, kernel_of(max(1.0, L1), a1, max(0.3, s1)))
+                        if v_sol is not None and any(
+                            b.valid and b.text == code.payload
+                            for b in zxingcpp.read_barcodes(render_modules(v_sol.dark), formats=zxingcpp.BarcodeFormat.QRCode)
+                        ):
+                            ok = True
+                            tally[("variant", f"{L1 / L0:.2f} {a1 - a0:+.0f} {s1 - s0:+.1f}")] += 1
+                            break
                 errs.append(err)
                 key = f"{rec['blur']} {int(em)}-{int(em) + 1}"
                 for kk in (key, "all"):

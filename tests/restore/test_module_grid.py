@@ -61,7 +61,9 @@ def test_known_modules_hold_the_function_patterns_of_the_version():
     assert np.isnan(known_modules(6)[: 6, -11:-8]).any()
 
 
-@pytest.mark.parametrize("kernel", [kernel_of(9.0, 30.0, 0.5), kernel_of(1.0, 0.0, 1.5), kernel_of(4.0, 100.0, 0.3, 2.0)])
+@pytest.mark.parametrize(
+    "kernel", [kernel_of(9.0, 30.0, 0.5), kernel_of(1.0, 0.0, 1.5), kernel_of(4.0, 100.0, 0.3, 2.0)]
+)
 def test_model_and_adjoint_agree(kernel):
     rng = np.random.default_rng(0)
     model = GridModel(33, kernel)
