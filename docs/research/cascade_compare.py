@@ -23,8 +23,9 @@ CONFIGS = {
     "followup200": CascadeConfig(followup_ms=200.0),
     "followup300": CascadeConfig(followup_ms=300.0),
     "session9": CascadeConfig(grid_versions=0),
-    "grid": CascadeConfig(refine_finders=False),
-    "grid+finders": CascadeConfig(),
+    "grid": CascadeConfig(refine_finders=False, grid_blur_variants=0),
+    "grid+finders": CascadeConfig(grid_blur_variants=0),
+    "grid+finders+variants": CascadeConfig(),
 }
 
 

@@ -16,7 +16,12 @@ Order and why:
    Before the generator the crop's contrast is stretched to the full range (:func:`stretch_contrast`):
    the generator learned full-contrast codes. When zxing-cpp locates a code in a texture
    candidate's restored crop but cannot decode it, that outline becomes the next candidate
-   (``CascadeConfig.refine``): the code then fills the crop at the working scale.
+   (``CascadeConfig.refine``): the code then fills the crop at the working scale. Last, on exact
+   outlines only (a detector's, a refined one, or three finder patterns found in a restored crop:
+   :mod:`qrdeblur.scan.finders`), ``grid``: the versions are ranked by how their known modules fit,
+   the grid registered, and the modules solved under the estimated blur
+   (:mod:`qrdeblur.restore.module_grid`); it reads codes blurred over 3-4 modules that no pixel
+   restorer here reads, at 100-300 ms a try, so it comes after the generator.
 4. **alternatives**, step by step over the candidates still unread (:data:`ALT_STEPS`): the
    native scale, half and 1.25x (``deblur-rescale``), the generator applied twice (``deblur-2x``),
    4 px per module.
@@ -158,7 +163,8 @@ class CascadeConfig:
             (``docs/research/photo_oracle.py``).
         refine_finders: when zxing-cpp locates nothing in a texture candidate's restored crop, look
             for three finder patterns there (:mod:`qrdeblur.scan.finders`) and refine their outline
-            (for the ``grid`` step, which registers the grid from within a module or so).
+            (for the ``grid`` step, which registers the grid from within a module or so); the best two
+            triples. (Also searching the crop before restoration read nothing more: session 10.)
         grid_versions: the ``grid`` step solves the modules for this many versions, the best ranked
             (0 turns the step off).
         grid_min_ms: ... and is skipped with less time left than this (it costs 100-400 ms).
@@ -357,7 +363,7 @@ class Cascade:
             from qrdeblur.scan.finders import finder_outlines
 
             outlines = []
-            for q, n in finder_outlines(out):
+            for q, n in finder_outlines(out, 2):
                 if lo <= quad_side(q) <= hi:
                     quad = np.asarray(rect.points_to_image(q.tolist()))
                     cache[("finder-modules", quad.tobytes())] = n
