@@ -171,9 +171,9 @@ class CascadeConfig:
         grid_min_correlation: ... and solves only versions whose known modules, blurred and registered,
             correlate with the crop at least this well (codes: about 0.9 and more).
         grid_variant_correlation: ... and when the fit is at least this good and the estimated blur's
-            solve does not decode, tries up to ``grid_blur_variants`` nearby blurs
-            (:data:`~qrdeblur.restore.module_grid.BLUR_VARIANTS`; the decoder's error correction
-            tells the right one: on 40 lost ``photo`` codes 14 -> 18 read).
+            solve does not decode, tries up to ``grid_blur_variants`` nearby blurs, a defocus disk
+            first (:data:`~qrdeblur.restore.module_grid.BLUR_VARIANTS`; the decoder's error
+            correction tells the right one: on 125 lost ``photo`` codes 43 -> 63 read).
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -193,7 +193,7 @@ class CascadeConfig:
     grid_min_ms: float = 150.0
     grid_min_correlation: float = 0.85
     grid_variant_correlation: float = 0.9
-    grid_blur_variants: int = 5
+    grid_blur_variants: int = 6
     extra: dict = field(default_factory=dict)
 
 
@@ -377,7 +377,7 @@ class Cascade:
         must be within a module or so) and a generator with a blur estimator.
         """
         from qrdeblur.restore.finder_kernel import kernel_of
-        from qrdeblur.restore.module_grid import BLUR_VARIANTS, PX, VERSIONS, rank_versions, render_modules, solve_code
+        from qrdeblur.restore.module_grid import PX, VERSIONS, nearby_blurs, rank_versions, render_modules, solve_code
 
         cfg = self.config
         estimate = getattr(self.deblurrer, "estimate_blur", None)
@@ -419,11 +419,13 @@ class Cascade:
             n = 17 + 4 * version
             length, angle, sigma = blur_at(n) or ref
             # a registered fit this good is a code: worth a few nearby blurs when the estimate fails
-            variants = BLUR_VARIANTS[: cfg.grid_blur_variants] if rho >= cfg.grid_variant_correlation else ()
-            for f_length, d_angle, d_sigma in ((1.0, 0.0, 0.0), *variants):
+            blurs = [(length, angle, sigma, 0.0)]
+            if rho >= cfg.grid_variant_correlation:
+                blurs += nearby_blurs(length, angle, sigma, cfg.grid_blur_variants)
+            for blur in blurs:
                 if time.perf_counter() > t_end:
                     return
-                kernel = kernel_of(max(1.0, length * f_length), angle + d_angle, max(0.3, sigma + d_sigma))
+                kernel = kernel_of(*blur)
                 sol = solve_code(image, quad, version, kernel)
                 if sol is None:
                     break
