@@ -11,6 +11,7 @@ from qrdeblur.restore.module_grid import (
     GridModel,
     GridProblem,
     known_modules,
+    nearby_blurs,
     rank_versions,
     render_modules,
     solve_code,
@@ -118,3 +119,24 @@ def test_problem_fixes_the_quiet_zone_and_frees_the_surroundings():
     assert (p.fixed[r - 1, r - 1 : r + n + 1] == 0).all() and (p.fixed[r - 1 : r + n + 1, r + n] == 0).all()
     assert np.isnan(p.fixed[0]).all() and p.lo[0, 0] < 0 and p.hi[0, 0] > 1
     assert p.weight.shape == (p.model.size, p.model.size) and p.weight[0, 0] == 0 and p.weight.mean() > 0.3
+
+
+def test_a_defocused_code_is_read_with_the_disk_the_gaussian_estimate_stands_for():
+    quiet, module_px, n = 6, 5, 29
+    matrix = module_matrix(make_symbol(QRSpec(PAYLOAD, 3, "M")), quiet)
+    img = render_matrix(matrix, module_px=module_px, dark=0.15, light=0.85)
+    img = cv2.filter2D(img, -1, kernels.disk(1.25 * module_px), borderType=cv2.BORDER_REPLICATE)  # 2.5 modules
+    img = np.clip(img + np.random.default_rng(0).normal(0, 0.01, img.shape).astype(np.float32), 0, 1)
+    quad = _off(np.float64([[quiet, quiet], [quiet + n, quiet], [quiet + n, quiet + n], [quiet, quiet + n]]) * 5, 0.3)
+    assert _texts((img * 255).astype(np.uint8)) == []
+    # an estimator that describes blur as motion + Gaussian gives the disk's spread as a Gaussian
+    radius = 1.25 * PX
+    sigma = float(np.sqrt((radius / 2) ** 2 + 0.25))
+    gaussian = solve_code(img, quad, 3, kernel_of(1.0, 0.0, sigma))
+    assert gaussian is None or _texts(render_modules(gaussian.dark)) == []
+    blurs = nearby_blurs(1.0, 0.0, sigma)
+    assert blurs[0][3] == pytest.approx(radius, rel=0.01)  # the disk comes first
+    disk = solve_code(img, quad, 3, kernel_of(*blurs[0]))
+    assert _texts(render_modules(disk.dark)) == [PAYLOAD]
+    # a sharp estimate has no disk to stand for
+    assert all(b[3] == 0 for b in nearby_blurs(3.0, 10.0, 0.4))
