@@ -26,6 +26,7 @@ CONFIGS = {
     "grid": CascadeConfig(refine_finders=False, grid_blur_variants=0),
     "grid+finders": CascadeConfig(grid_blur_variants=0),
     "grid+finders+variants": CascadeConfig(),
+    "grid-no-variants": CascadeConfig(grid_blur_variants=0),
 }
 
 
