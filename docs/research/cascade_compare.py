@@ -27,6 +27,8 @@ CONFIGS = {
     "grid+finders": CascadeConfig(grid_blur_variants=0),
     "grid+finders+variants": CascadeConfig(),
     "grid-no-variants": CascadeConfig(grid_blur_variants=0),
+    "grid-followup130": CascadeConfig(followup_grid_ms=0.0),
+    "grid-followup600": CascadeConfig(followup_grid_ms=600.0),
 }
 
 

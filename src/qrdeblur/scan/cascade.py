@@ -143,6 +143,8 @@ class CascadeConfig:
         followup_ms: when the raw decode already read a code, the time (from the start) after which
             no further candidate is tried; keeps easy photos fast.
         followup_min_score: ... and the texture score a candidate needs to be tried at all then.
+        followup_grid_ms: ... except the ``grid`` step on an exact outline found by then (a code
+            located and not read: worth the time), which may run until this time.
         max_candidates: texture candidates considered per image.
         use_opencv: add OpenCV's detector to the candidate sources.
         crop_binarizers: zxing-cpp binarizers tried in turn on a restored crop.
@@ -183,6 +185,7 @@ class CascadeConfig:
     min_side: int = 64
     followup_ms: float = 130.0
     followup_min_score: float = 0.4
+    followup_grid_ms: float = 600.0
     max_candidates: int = 24
     use_opencv: bool = False
     crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
@@ -447,9 +450,11 @@ class Cascade:
         ok, failed = self.reader.read(grey, errors=True)
         for bc, corners in ok:
             self._add(codes, _code_from_zxing(bc, corners, "raw"))
-        deadline, min_score = budget_ms, 0.0
+        deadline, grid_deadline, min_score = budget_ms, budget_ms, 0.0
         if codes:  # an easy photo: look further only for code-like regions, briefly
             deadline, min_score = min(budget_ms, cfg.followup_ms), cfg.followup_min_score
+            # ... but a code located and not read is worth the grid step's time
+            grid_deadline = min(budget_ms, max(deadline, cfg.followup_grid_ms))
         if elapsed() >= deadline:
             return codes
 
@@ -488,11 +493,14 @@ class Cascade:
             cand = cands[i]
             i += 1
             for step in steps_for(cand, cfg.main_steps):
-                if elapsed() >= deadline:
-                    return codes
+                limit = grid_deadline if step.restore == "grid" else deadline
+                if elapsed() >= limit:
+                    if elapsed() >= grid_deadline:
+                        return codes
+                    continue  # past the follow-up's deadline only the grid step runs, on exact outlines
                 if not is_open(cand):
                     break
-                cands[i:i] = refined(self._attempt(grey, cand, step, codes, cache, deadline - elapsed()), cand)
+                cands[i:i] = refined(self._attempt(grey, cand, step, codes, cache, limit - elapsed()), cand)
         # alternatives: one step over every open candidate before the next step; an outline located
         # by one gets the main steps at once (and the later alternatives with the others)
         for step in cfg.alt_steps:
