@@ -22,13 +22,14 @@ CONFIGS = {
     "refine": CascadeConfig(),
     "followup200": CascadeConfig(followup_ms=200.0),
     "followup300": CascadeConfig(followup_ms=300.0),
-    "session9": CascadeConfig(grid_versions=0),
-    "grid": CascadeConfig(refine_finders=False, grid_blur_variants=0),
-    "grid+finders": CascadeConfig(grid_blur_variants=0),
-    "grid+finders+variants": CascadeConfig(),
-    "grid-no-variants": CascadeConfig(grid_blur_variants=0),
+    "session9": CascadeConfig(grid_versions=0),  # the configurations of session 10 as they were run:
+    "grid": CascadeConfig(grid_blur_variants=0, followup_grid_ms=0.0),
+    "grid+finders": CascadeConfig(refine_finders=True, grid_blur_variants=0, followup_grid_ms=0.0),
+    "grid+finders+variants": CascadeConfig(refine_finders=True, followup_grid_ms=0.0),
+    "grid-no-variants": CascadeConfig(refine_finders=True, grid_blur_variants=0, followup_grid_ms=0.0),
     "grid-followup130": CascadeConfig(followup_grid_ms=0.0),
-    "grid-followup600": CascadeConfig(followup_grid_ms=600.0),
+    "grid-followup600": CascadeConfig(followup_grid_ms=600.0),  # the default
+    "grid-finders": CascadeConfig(refine_finders=True),
 }
 
 

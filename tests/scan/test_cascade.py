@@ -370,11 +370,14 @@ def _motion_scene(payload, length_modules, module_px, angle=30.0):
 def test_grid_step_reads_a_code_the_generator_cannot_from_its_finder_patterns(module_px):
     grey, corners = _motion_scene("GRID-STEP-7731", 2.5, module_px)
     assert _zxing_texts(grey) == set()
-    codes = scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000)
+    finders = CascadeConfig(refine_finders=True)
+    codes = scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000, config=finders)
     assert [(c.text, c.method) for c in codes] == [("GRID-STEP-7731", "grid")]
     _assert_corners(codes[0], corners, tol=0.5 * module_px)  # the registered outline
-    # the same cascade without the grid step reads nothing (the stand-in restores nothing)
-    assert scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000, config=CascadeConfig(grid_versions=0)) == []
+    # without the finder search, or without the grid step, nothing (the stand-in restores nothing)
+    assert scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000) == []
+    no_grid = CascadeConfig(refine_finders=True, grid_versions=0)
+    assert scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000, config=no_grid) == []
 
 
 def test_grid_step_on_a_detector_outline_a_third_of_a_module_off():
