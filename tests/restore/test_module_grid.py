@@ -140,3 +140,12 @@ def test_a_defocused_code_is_read_with_the_disk_the_gaussian_estimate_stands_for
     assert _texts(render_modules(disk.dark)) == [PAYLOAD]
     # a sharp estimate has no disk to stand for
     assert all(b[3] == 0 for b in nearby_blurs(3.0, 10.0, 0.4))
+
+
+def test_registration_without_opencvs_template_mask(monkeypatch):
+    # OpenCV before 4.12 has no findTransformECCWithMask: the input-mask ECC stands in
+    img, quad = _blurred_code(length_modules=3.0)
+    monkeypatch.delattr(cv2, "findTransformECCWithMask", raising=False)
+    sol = solve_code(img, _off(quad, 0.3), 3, kernel_of(3.0 * PX, 30.0, 0.3))
+    assert sol is not None and _texts(render_modules(sol.dark)) == [PAYLOAD]
+    assert np.abs(sol.corners - quad).max() < 0.5 * 5

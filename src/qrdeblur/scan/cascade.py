@@ -502,7 +502,10 @@ class Cascade:
                     continue  # past the follow-up's deadline only the grid step runs, on exact outlines
                 if not is_open(cand):
                     break
-                cands[i:i] = refined(self._attempt(grey, cand, step, codes, cache, limit - elapsed()), cand)
+                new = refined(self._attempt(grey, cand, step, codes, cache, limit - elapsed()), cand)
+                # a located outline is tried next; finder outlines (a guess) after every other candidate
+                cands[i:i] = [c for c in new if c.source != "finders"]
+                cands += [c for c in new if c.source == "finders"]
         # alternatives: one step over every open candidate before the next step; an outline located
         # by one gets the main steps at once (and the later alternatives with the others)
         for step in cfg.alt_steps:
