@@ -363,7 +363,7 @@ class Cascade:
             return []
         lo, hi = self.config.min_deblurred_fraction * rect.side, 1.5 * rect.side
         outlines = [(np.asarray(rect.points_to_image(q)), "refined") for q in failed if lo <= quad_side(q) <= hi]
-        if not outlines and self.config.refine_finders and self.config.grid_versions > 0:
+        if not outlines and self.config.refine_finders and self.config.grid_versions > 0 and not cache.get("followup"):
             # finder patterns zxing-cpp gives up on, for the grid step (which registers the rest)
             from qrdeblur.scan.finders import finder_outlines
 
@@ -471,7 +471,7 @@ class Cascade:
             if c.score >= min_score and not locate.covered(c, exact, 0.0)
         ]
 
-        cache: dict = {}
+        cache: dict = {"followup": bool(codes)}
 
         def is_open(cand: locate.Candidate) -> bool:
             return not locate.covered(cand, [c.corners for c in codes])
