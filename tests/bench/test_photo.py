@@ -131,9 +131,9 @@ def test_scan_reads_at_least_what_zxing_reads_with_no_false_reads(tiny):
 
 
 def test_scan_with_an_explicit_model_is_the_same_reader(tiny):
-    from qrdeblur.restore.deblurrer import shipped_model_path
+    from qrdeblur.restore.deblurrer import scan_model_path
 
-    method = f"scan:{shipped_model_path()}"
+    method = f"scan:{scan_model_path()}"  # scan's own default, named
     rows = run_photo_bench(["scan", method], progress=False, items=tiny[:2])
     total = {r["method"]: r for r in rows if r["cell"] == "all"}
     assert total[method]["decoder"] == "zxing-cpp"
