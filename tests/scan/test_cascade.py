@@ -396,3 +396,28 @@ def test_grid_step_on_a_detector_outline_a_third_of_a_module_off():
         codes = []
         Cascade(args[0])._attempt(grey, args[1], step, codes, {}, args[2])
         assert codes == []
+
+
+def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step(monkeypatch):
+    # two codes zxing-cpp locates and cannot decode: both get rectify, sharpen and deblur before the
+    # grid step spends its ~100 ms on either
+    a, _ = _scene("ORDER-A-" + "7" * 60, module_px=4, angle=0.0, size=(700, 1200), centre=(330, 350), scramble=True)
+    b, _ = _scene("ORDER-B-" + "8" * 60, module_px=4, angle=0.0, size=(700, 1200), centre=(870, 350), scramble=True)
+    both = b.copy()
+    both[:, :600] = a[:, :600]  # the same background (same seed), code A on the left, B on the right
+    grey = _u8(both)
+    order = []
+    real = cascade_mod.Cascade._attempt
+
+    def spy(self, grey, cand, step, codes, cache, time_left=np.inf):
+        order.append((cand.source, step.restore))
+        return real(self, grey, cand, step, codes, cache, time_left)
+
+    monkeypatch.setattr(cascade_mod.Cascade, "_attempt", spy)
+    scan(grey, deblurrer=_BlurOnly(1.0, 0.0), budget_ms=5000)
+    detected = [r for s, r in order if s == "zxing"]
+    first_grid = detected.index("grid")
+    n = first_grid // 4  # detections kept: zxing-cpp reports 16, mostly repeats and parts of the two
+    assert 2 <= n <= 4
+    assert detected[:first_grid] == ["none", "sharpen", "deblur", "deblur"] * n
+    assert detected[first_grid : first_grid + n + 1] == ["grid"] * n + ["deblur"]  # then the alternatives

@@ -145,6 +145,11 @@ class Deblurrer:
             y = y.mean(axis=1, keepdims=True) if c == 1 else np.repeat(y, c, axis=1)
         return np.clip(y, 0, 1)
 
+    @property
+    def has_estimator(self) -> bool:
+        """True when the model estimates the blur (:meth:`estimate_blur` answers)."""
+        return self._estimate is not None
+
     def estimate_blur(self, image: np.ndarray) -> tuple[float, float, float] | None:
         """The blur the model's estimator sees in a grey crop: (motion length px, angle degrees, Gaussian
         sigma px), as :func:`~qrdeblur.restore.finder_kernel.kernel_of` takes them; None for a model

@@ -32,7 +32,9 @@ def load_deblurrer(model: str | Path | None = None):
     """The generator for ``model`` (a path; None = the shipped scan generator), loaded once and cached.
 
     Returns None when ``model`` is None and no shipped model is installed (the cascade then skips
-    the learned restoration); an explicit path that cannot be loaded raises UsageError.
+    the learned restoration); an explicit path that cannot be loaded raises UsageError. A model with a
+    blur estimator also readies the grid solver (:func:`~qrdeblur.restore.module_grid.warm_up`), so
+    its one-time set-up is paid here, with the loading, and not by the first image scanned.
     """
     from qrdeblur.restore.deblurrer import Deblurrer, scan_model_path
 
@@ -42,7 +44,12 @@ def load_deblurrer(model: str | Path | None = None):
             return None
         if model is None:
             model = scan_model_path()
-        _DEBLURRERS[key] = Deblurrer.load(model)
+        deblurrer = Deblurrer.load(model)
+        if deblurrer.has_estimator:
+            from qrdeblur.restore.module_grid import warm_up
+
+            warm_up()
+        _DEBLURRERS[key] = deblurrer
     return _DEBLURRERS[key]
 
 

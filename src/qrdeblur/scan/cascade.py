@@ -487,10 +487,31 @@ class Cascade:
             # a finder outline comes from a crop the generator failed on: only the grid step is new
             return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
 
-        # main pass: every step on a candidate before the next candidate (best candidates first); a
-        # code located (not decoded) in a restored texture crop joins the queue right after its
-        # candidate, with the located outline as an exact quad
-        i = 0
+        def time_is_up(step: Step) -> bool | None:
+            """True: stop the scan; None: skip this step (past the follow-up's deadline only the grid
+            step runs, on exact outlines); False: go on."""
+            if elapsed() < (grid_deadline if step.restore == "grid" else deadline):
+                return False
+            return True if elapsed() >= grid_deadline else None
+
+        # the detectors' outlines first: every cheap step on each of them, then their grid steps (a
+        # photo often holds a doubled or false detection, which the grid would spend ~100 ms on)
+        n_detected = next((k for k, c in enumerate(cands) if c.source not in ("zxing", "opencv")), len(cands))
+        cheap = [s for s in cfg.main_steps if s.restore != "grid"]
+        for stage in (cheap, [s for s in cfg.main_steps if s.restore == "grid"]):
+            for cand in cands[:n_detected]:
+                for step in stage:
+                    up = time_is_up(step)
+                    if up:
+                        return codes
+                    if up is None or not is_open(cand):
+                        break
+                    limit = grid_deadline if step.restore == "grid" else deadline
+                    self._attempt(grey, cand, step, codes, cache, limit - elapsed())
+        # main pass over the others: every step on a candidate before the next candidate (best
+        # candidates first); a code located (not decoded) in a restored texture crop joins the queue
+        # right after its candidate, with the located outline as an exact quad
+        i = n_detected
         while i < len(cands):
             cand = cands[i]
             i += 1

@@ -66,10 +66,21 @@ class Candidate:
 
 
 def zxing_candidates(failed_quads) -> list[Candidate]:
-    """Candidates from zxing-cpp's located-but-undecoded codes (see ZxingDecoder.detect_failed)."""
-    return [
-        Candidate(np.asarray(q, dtype=np.float64).reshape(4, 2), "zxing", 1.0, True) for q in failed_quads
-    ]
+    """Candidates from zxing-cpp's located-but-undecoded codes (see ZxingDecoder.detect_failed), one
+    per place, largest first.
+
+    zxing-cpp reports a code it retries once per try, and parts of it too (a quad spanning a finder
+    and the alignment pattern, a quarter of the symbol): 16 detections for two scrambled test codes,
+    each of which would get every step. A detection whose centre lies inside a larger one is dropped.
+    """
+    from qrdeblur.scan.rectify import quad_side
+
+    quads = sorted((np.asarray(q, dtype=np.float64).reshape(4, 2) for q in failed_quads), key=lambda q: -quad_side(q))
+    out: list[Candidate] = []
+    for quad in quads:
+        if not any(quad_contains(c.quad, quad.mean(axis=0), 0.0) for c in out):
+            out.append(Candidate(quad, "zxing", 1.0, True))
+    return out
 
 
 _OPENCV_DETECTOR = None
