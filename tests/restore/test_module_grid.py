@@ -149,3 +149,16 @@ def test_registration_without_opencvs_template_mask(monkeypatch):
     sol = solve_code(img, _off(quad, 0.3), 3, kernel_of(3.0 * PX, 30.0, 0.3))
     assert sol is not None and _texts(render_modules(sol.dark)) == [PAYLOAD]
     assert np.abs(sol.corners - quad).max() < 0.5 * 5
+
+
+def test_no_code_no_read_and_no_wandering_outline():
+    from qrdeblur.restore.module_grid import _plausible_move
+
+    noise = np.random.default_rng(5).random((300, 300)).astype(np.float32)
+    quad = np.float64([[60, 60], [240, 60], [240, 240], [60, 240]])
+    sol = solve_code(noise, quad, 3, kernel_of(6.0, 30.0, 0.5))
+    assert sol is None or _texts(render_modules(sol.dark)) == []
+    assert _plausible_move(quad, quad + 10)
+    assert not _plausible_move(quad, quad * 2)  # twice the size
+    assert not _plausible_move(quad, quad + 100)  # half a side away
+    assert not _plausible_move(quad, quad[[0, 2, 1, 3]])  # corners crossed

@@ -279,6 +279,18 @@ class GridSolution:
     correlation: float
 
 
+def _plausible_move(before: np.ndarray, after: np.ndarray) -> bool:
+    """A registration moves an outline by a few modules at most: centre within a quarter of the side,
+    side within 30 %, and the outline still convex."""
+    side = lambda q: float(np.mean(np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)))  # noqa: E731
+    a, b = side(before), side(after)
+    if not np.isfinite(after).all() or b < 0.7 * a or b > 1.3 * a:
+        return False
+    if np.linalg.norm(after.mean(axis=0) - before.mean(axis=0)) > 0.25 * a:
+        return False
+    return bool(cv2.isContourConvex(after.astype(np.float32).reshape(-1, 1, 2)))
+
+
 def solve_code(
     grey: np.ndarray,
     quad: np.ndarray,
@@ -307,8 +319,13 @@ def solve_code(
                 return None
             break
         warp, rho = found
-        quad = cv2.perspectiveTransform(p.symbol_corners().reshape(-1, 1, 2), p.crop(grey, quad).to_image @ warp)
-        quad = quad.reshape(4, 2)
+        moved = cv2.perspectiveTransform(p.symbol_corners().reshape(-1, 1, 2), p.crop(grey, quad).to_image @ warp)
+        moved = moved.reshape(4, 2)
+        if not _plausible_move(quad, moved):  # ECC wandered off: not this code's grid
+            if m is None:
+                return None
+            break
+        quad = moved
         y = p.crop(grey, quad).image
         if fast[0] and m is None:  # a start from the module averages (cheap)
             m, _, _ = solve_modules(y, p, *fast, pixels=False)
