@@ -17,19 +17,22 @@ import time
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
 
+S10_GATES = {"grid_min_correlation": 0.85, "grid_variant_correlation": 0.9}
 CONFIGS = {
     "session8": CascadeConfig(refine=False),
     "refine": CascadeConfig(),
     "followup200": CascadeConfig(followup_ms=200.0),
     "followup300": CascadeConfig(followup_ms=300.0),
-    "session9": CascadeConfig(grid_versions=0),  # the configurations of session 10 as they were run:
-    "grid": CascadeConfig(grid_blur_variants=0, followup_grid_ms=0.0),
-    "grid+finders": CascadeConfig(refine_finders=True, grid_blur_variants=0, followup_grid_ms=0.0),
-    "grid+finders+variants": CascadeConfig(refine_finders=True, followup_grid_ms=0.0),
-    "grid-no-variants": CascadeConfig(refine_finders=True, grid_blur_variants=0, followup_grid_ms=0.0),
-    "grid-followup130": CascadeConfig(followup_grid_ms=0.0),
-    "grid-followup600": CascadeConfig(followup_grid_ms=600.0),  # the default
-    "grid-finders": CascadeConfig(refine_finders=True),
+    "session9": CascadeConfig(grid_versions=0),
+    # session 10, as run (the correlation gates were 0.85 / 0.9 until the last comparison)
+    "grid": CascadeConfig(grid_blur_variants=0, followup_grid_ms=0.0, **S10_GATES),
+    "grid+finders": CascadeConfig(refine_finders=True, grid_blur_variants=0, followup_grid_ms=0.0, **S10_GATES),
+    "grid+finders+variants": CascadeConfig(refine_finders=True, followup_grid_ms=0.0, **S10_GATES),
+    "grid-no-variants": CascadeConfig(refine_finders=True, grid_blur_variants=0, followup_grid_ms=0.0, **S10_GATES),
+    "grid-followup130": CascadeConfig(followup_grid_ms=0.0, **S10_GATES),
+    "grid-followup600": CascadeConfig(followup_grid_ms=600.0, **S10_GATES),
+    "grid-finders": CascadeConfig(refine_finders=True, **S10_GATES),
+    "grid-gate0.8": CascadeConfig(grid_min_correlation=0.8, grid_variant_correlation=0.85),  # the default
 }
 
 
