@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 from scipy import fft
 
-from qrdeblur.scan.rectify import rectify
+from qrdeblur.scan.rectify import quad_side, rectify
 
 #: Crop pixels per module of the grid model.
 PX = 3
@@ -282,8 +282,7 @@ class GridSolution:
 def _plausible_move(before: np.ndarray, after: np.ndarray) -> bool:
     """A registration moves an outline by a few modules at most: centre within a quarter of the side,
     side within 30 %, and the outline still convex."""
-    side = lambda q: float(np.mean(np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)))  # noqa: E731
-    a, b = side(before), side(after)
+    a, b = quad_side(before), quad_side(after)
     if not np.isfinite(after).all() or b < 0.7 * a or b > 1.3 * a:
         return False
     if np.linalg.norm(after.mean(axis=0) - before.mean(axis=0)) > 0.25 * a:
@@ -313,13 +312,14 @@ def solve_code(
     quad = np.asarray(quad, np.float64).reshape(4, 2)
     template, m, rho = p.fixed, None, 0.0
     for _ in range(rounds):
-        found = register(p.crop(grey, quad).image, p, template)
+        rect = p.crop(grey, quad)
+        found = register(rect.image, p, template)
         if found is None:
             if m is None:
                 return None
             break
         warp, rho = found
-        moved = cv2.perspectiveTransform(p.symbol_corners().reshape(-1, 1, 2), p.crop(grey, quad).to_image @ warp)
+        moved = cv2.perspectiveTransform(p.symbol_corners().reshape(-1, 1, 2), rect.to_image @ warp)
         moved = moved.reshape(4, 2)
         if not _plausible_move(quad, moved):  # ECC wandered off: not this code's grid
             if m is None:
@@ -356,7 +356,7 @@ def rank_versions(
     corner; other detectors' may not). Returns (version, correlation, outline turned as it fits).
     """
     quad = np.asarray(quad, np.float64).reshape(4, 2)
-    side = float(np.mean(np.linalg.norm(np.roll(quad, -1, axis=0) - quad, axis=1)))
+    side = quad_side(quad)
     first = []
     for v in versions:
         if side / (17 + 4 * v) < 1.0:  # modules under a pixel: not this version

@@ -407,11 +407,11 @@ class Cascade:
         ref = blur_at(int(round(guess)))
         if ref is None:
             return
-        length, angle, sigma = ref
 
-        def kernel_at(version: int, estimate=ref, n_ref=guess):
-            f = (17 + 4 * version) / n_ref
-            return kernel_of(max(1.0, estimate[0] * f), estimate[1], max(0.3, estimate[2] * f))
+        def kernel_at(version: int) -> np.ndarray:
+            """The reference blur scaled to this version's grid crop (lengths grow with the module count)."""
+            f = (17 + 4 * version) / guess
+            return kernel_of(max(1.0, ref[0] * f), ref[1], max(0.3, ref[2] * f))
 
         turns = (0, 1, 2, 3) if cand.source == "opencv" else (0,)  # zxing-cpp's and ours start top-left
         versions = VERSIONS
@@ -488,10 +488,13 @@ class Cascade:
             # a finder outline comes from a crop the generator failed on: only the grid step is new
             return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
 
+        def limit_of(step: Step) -> float:
+            return grid_deadline if step.restore == "grid" else deadline
+
         def time_is_up(step: Step) -> bool | None:
             """True: stop the scan; None: skip this step (past the follow-up's deadline only the grid
             step runs, on exact outlines); False: go on."""
-            if elapsed() < (grid_deadline if step.restore == "grid" else deadline):
+            if elapsed() < limit_of(step):
                 return False
             return True if elapsed() >= grid_deadline else None
 
@@ -507,8 +510,7 @@ class Cascade:
                         return codes
                     if up is None or not is_open(cand):
                         break
-                    limit = grid_deadline if step.restore == "grid" else deadline
-                    self._attempt(grey, cand, step, codes, cache, limit - elapsed())
+                    self._attempt(grey, cand, step, codes, cache, limit_of(step) - elapsed())
         # main pass over the others: every step on a candidate before the next candidate (best
         # candidates first); a code located (not decoded) in a restored texture crop joins the queue
         # right after its candidate, with the located outline as an exact quad
@@ -517,14 +519,14 @@ class Cascade:
             cand = cands[i]
             i += 1
             for step in steps_for(cand, cfg.main_steps):
-                limit = grid_deadline if step.restore == "grid" else deadline
-                if elapsed() >= limit:
-                    if elapsed() >= grid_deadline:
-                        return codes
-                    continue  # past the follow-up's deadline only the grid step runs, on exact outlines
+                up = time_is_up(step)
+                if up:
+                    return codes
+                if up is None:
+                    continue
                 if not is_open(cand):
                     break
-                new = refined(self._attempt(grey, cand, step, codes, cache, limit - elapsed()), cand)
+                new = refined(self._attempt(grey, cand, step, codes, cache, limit_of(step) - elapsed()), cand)
                 # a located outline is tried next; finder outlines (a guess) after every other candidate
                 cands[i:i] = [c for c in new if c.source != "finders"]
                 cands += [c for c in new if c.source == "finders"]
