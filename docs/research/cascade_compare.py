@@ -32,7 +32,13 @@ CONFIGS = {
     "grid-followup130": CascadeConfig(followup_grid_ms=0.0, **S10_GATES),
     "grid-followup600": CascadeConfig(followup_grid_ms=600.0, **S10_GATES),
     "grid-finders": CascadeConfig(refine_finders=True, **S10_GATES),
-    "grid-gate0.8": CascadeConfig(grid_min_correlation=0.8, grid_variant_correlation=0.85),  # the default
+    "grid-gate0.8": CascadeConfig(grid_min_correlation=0.8, grid_variant_correlation=0.85, grid_refits=0),
+    # session 11: the grid step refits the blur to its own solved modules
+    "session10": CascadeConfig(grid_refits=0),
+    "refit4": CascadeConfig(grid_refits=4),
+    "refit6": CascadeConfig(grid_refits=6),
+    "refit4-variants-refit2": CascadeConfig(grid_refits=4, grid_variant_refits=2),
+    "refit4-variants2": CascadeConfig(grid_refits=4, grid_blur_variants=2),
 }
 
 

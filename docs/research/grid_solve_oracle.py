@@ -34,7 +34,7 @@ import zxingcpp
 import qrdeblur.bench.photo as photo_mod
 from qrdeblur.restore.deblurrer import Deblurrer, scan_model_path
 from qrdeblur.restore.finder_kernel import kernel_of
-from qrdeblur.restore.module_grid import PX, nearby_blurs, rank_versions, render_modules, solve_code
+from qrdeblur.restore.module_grid import PX, nearby_blurs, rank_versions, render_modules, solve_codes
 from qrdeblur.scan import to_grey
 from qrdeblur.scan.cascade import stretch_contrast
 from qrdeblur.scan.rectify import rectify
@@ -88,13 +88,17 @@ def lost_items(oracle_csv: str, count: int):
                 yield item, code, rec, captured["psf"]
 
 
-def reads(grey, corners, code, kernel, rounds) -> bool:
-    """Does the grid solve of ``code`` under ``kernel`` decode to its payload?"""
-    sol = solve_code(grey, corners, code.version, kernel, rounds=rounds)
-    if sol is None:
-        return False
-    found = zxingcpp.read_barcodes(render_modules(sol.dark), formats=zxingcpp.BarcodeFormat.QRCode)
-    return any(b.valid and b.text == code.payload for b in found)
+def reads(grey, corners, code, kernel, rounds, refits=0, grow=0) -> bool:
+    """Does the grid solve of ``code`` under ``kernel`` (then ``refits`` refitted blurs) decode to its payload?"""
+    for k, sol in enumerate(solve_codes(grey, corners, code.version, kernel, refits, rounds=rounds, grow=grow)):
+        found = zxingcpp.read_barcodes(render_modules(sol.dark), formats=zxingcpp.BarcodeFormat.QRCode)
+        if any(b.valid and b.text == code.payload for b in found):
+            REFIT_READS[k] += 1
+            return True
+    return False
+
+
+REFIT_READS: Counter = Counter()
 
 
 def main() -> None:
@@ -106,6 +110,8 @@ def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.0, help="corner noise, modules (sd)")
     parser.add_argument("--rounds", type=int, default=2, help="registration rounds")
     parser.add_argument("--variants", type=int, default=0, help="blur variants tried after a failed solve")
+    parser.add_argument("--refits", type=int, default=0, help="blur refits after each failed solve")
+    parser.add_argument("--grow", type=int, default=0, help="px the refitted blur may grow each side")
     parser.add_argument("--version-rank", action="store_true", help="rank versions instead of solving")
     args = parser.parse_args()
     estimator = Deblurrer.load(scan_model_path())
@@ -144,10 +150,10 @@ def main() -> None:
             print(f"{item.meta['index']:3d} v{code.version:2d} ranked {ranked[:3]}", flush=True)
             continue
 
-        ok = reads(grey, corners, code, k, args.rounds)
+        ok = reads(grey, corners, code, k, args.rounds, args.refits, args.grow)
         if not ok and est is not None:
             for blur in nearby_blurs(*est, args.variants):
-                if reads(grey, corners, code, kernel_of(*blur), args.rounds):
+                if reads(grey, corners, code, kernel_of(*blur), args.rounds, args.refits, args.grow):
                     ok = True
                     tally[("hypothesis", "length {:.1f} angle {:.0f} sigma {:.2f} disk {:.1f}".format(*blur))] += 1
                     break
@@ -160,6 +166,7 @@ def main() -> None:
     for kk in sorted({k for k, _ in tally}):
         what = "ranked first" if args.version_rank else "read"
         print(f"{kk:14s} {what} {tally[(kk, 'read')]:3d} of {tally[(kk, 'n')]:3d}")
+    print("read after k refits:", dict(sorted(REFIT_READS.items())))
     print("read by a nearby blur:", sum(v for k, v in tally.items() if k[0] == "hypothesis"))
     if times:
         print(f"ms per code: median {np.median(times):.0f}, 90% {np.percentile(times, 90):.0f}")

@@ -200,6 +200,9 @@ class CascadeConfig:
     grid_min_correlation: float = 0.8
     grid_variant_correlation: float = 0.85
     grid_blur_variants: int = 6
+    grid_refits: int = 4
+    grid_variant_refits: int = 0
+    grid_refit_grow: int = 3
     extra: dict = field(default_factory=dict)
 
 
@@ -383,7 +386,7 @@ class Cascade:
         must be within a module or so) and a generator with a blur estimator.
         """
         from qrdeblur.restore.finder_kernel import kernel_of
-        from qrdeblur.restore.module_grid import PX, VERSIONS, nearby_blurs, rank_versions, render_modules, solve_code
+        from qrdeblur.restore.module_grid import PX, VERSIONS, nearby_blurs, rank_versions, render_modules, solve_codes
 
         cfg = self.config
         estimate = getattr(self.deblurrer, "estimate_blur", None)
@@ -428,17 +431,22 @@ class Cascade:
             blurs = [(length, angle, sigma, 0.0)]
             if rho >= cfg.grid_variant_correlation:
                 blurs += nearby_blurs(length, angle, sigma, cfg.grid_blur_variants)
-            for blur in blurs:
+            for k, blur in enumerate(blurs):
                 if time.perf_counter() > t_end:
                     return
-                kernel = kernel_of(*blur)
-                sol = solve_code(image, quad, version, kernel)
-                if sol is None:
-                    break
-                ok, _ = self.reader.read(render_modules(sol.dark))
-                for bc, _corners in ok:
-                    if self._add(codes, _code_from_zxing(bc, sol.corners.tolist(), step.method)):
+                # the estimate's solve refits the blur to its own modules; nearby blurs are tried as they are
+                refits = cfg.grid_refits if k == 0 else cfg.grid_variant_refits
+                solved = False
+                for sol in solve_codes(image, quad, version, kernel_of(*blur), refits, grow=cfg.grid_refit_grow):
+                    solved = True
+                    ok, _ = self.reader.read(render_modules(sol.dark))
+                    for bc, _corners in ok:
+                        if self._add(codes, _code_from_zxing(bc, sol.corners.tolist(), step.method)):
+                            return
+                    if time.perf_counter() > t_end:
                         return
+                if not solved:
+                    break
 
     # ------------------------------------------------------------------------------ the cascade
     def run(self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None) -> list[Code]:
