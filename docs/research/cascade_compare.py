@@ -39,6 +39,9 @@ CONFIGS = {
     "refit6": CascadeConfig(grid_refits=6),
     "refit4-variants-refit2": CascadeConfig(grid_refits=4, grid_variant_refits=2),
     "refit4-variants2": CascadeConfig(grid_refits=4, grid_blur_variants=2),
+    "refit4-finders": CascadeConfig(grid_refits=4, refine_finders=True),
+    "followup-score0.2": CascadeConfig(followup_min_score=0.2),
+    "followup250-score0.2": CascadeConfig(followup_ms=250.0, followup_min_score=0.2),
 }
 
 
@@ -76,6 +79,8 @@ def main() -> None:
             got = [p for p in item.payloads if p in found]
             reads[n] += len(got)
             row[n] = len(got)
+            row[n + "_ms"] = round(ms[n][-1], 1)
+            row[n + "_raw_all"] = int(all(found.get(p) == "raw" for p in item.payloads))
             row[n + "_methods"] = "|".join(found[p] for p in got)
         rows.append(row)
         print(item.meta["index"], " ".join(f"{n}={reads[n]}" for n in names), f"/{total}", flush=True)

@@ -10,11 +10,13 @@ from qrdeblur.restore.module_grid import (
     PX,
     GridModel,
     GridProblem,
+    fit_kernel,
     known_modules,
     nearby_blurs,
     rank_versions,
     render_modules,
     solve_code,
+    solve_codes,
 )
 from qrdeblur.synth import kernels
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
@@ -162,3 +164,50 @@ def test_no_code_no_read_and_no_wandering_outline():
     assert not _plausible_move(quad, quad * 2)  # twice the size
     assert not _plausible_move(quad, quad + 100)  # half a side away
     assert not _plausible_move(quad, quad[[0, 2, 1, 3]])  # corners crossed
+
+
+def _centred(kernel, shape):
+    """``kernel`` (odd sides) centred on a zero canvas of the odd ``shape``."""
+    out = np.zeros(shape, np.float32)
+    (h, w), (kh, kw) = shape, kernel.shape
+    out[(h - kh) // 2 : (h + kh) // 2, (w - kw) // 2 : (w + kw) // 2] = kernel
+    return out
+
+
+def test_the_blur_is_fitted_to_the_modules_within_the_support_it_is_given():
+    truth = np.pad(kernel_of(12.0, 40.0, 0.6), 3)  # 4 modules of motion, as the grid crop sees it
+    p = GridProblem.build(3, truth)
+    rng = np.random.default_rng(1)
+    m = np.where(np.isnan(p.fixed), rng.random(p.fixed.shape) > 0.5, p.fixed).astype(np.float32)
+    s = p.model.size
+    yy = np.mgrid[0:s, 0:s][0] / s
+    paper, contrast = (0.8 + 0.1 * yy).astype(np.float32), (0.6 - 0.1 * yy).astype(np.float32)
+    y = paper - contrast * p.model.forward_px(m) + rng.normal(0, 0.02, (s, s)).astype(np.float32)
+    # the support of a wrong estimate (shorter, turned), widened by 3 px
+    guess = _centred(kernel_of(9.0, 30.0, 0.6), truth.shape)
+    support = cv2.dilate((guess > 0.01 * guess.max()).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    fitted = fit_kernel(y, p, m, paper, contrast, support=support)
+    assert fitted.shape == truth.shape and fitted.sum() == pytest.approx(1.0, abs=1e-4)
+    assert (fitted >= 0).all() and (fitted[~support] == 0).all()
+    assert np.abs(fitted - truth).sum() < 0.3 < np.abs(guess / guess.sum() - truth).sum()
+    # modules that say nothing about the blur fit none
+    assert fit_kernel(y, p, np.zeros_like(m), paper, contrast) is None
+
+
+@pytest.mark.parametrize("wrong", [(0.75, 10.0), (1.3, 0.0)])
+def test_a_code_the_blur_estimate_misses_is_read_once_the_blur_is_refitted(wrong):
+    img, quad = _blurred_code(length_modules=4.0, angle=30.0)
+    estimate = kernel_of(4.0 * PX * wrong[0], 30.0 + wrong[1], 0.5)  # length or angle off
+    solves = solve_codes(img, _off(quad, 0.3), 3, estimate, 3, grow=3)
+    reads = [_texts(render_modules(sol.dark)) == [PAYLOAD] for sol in solves]
+    assert len(reads) == 4
+    assert not reads[0] and any(reads[1:])
+    # no refits: the first solve alone, as solve_code gives it
+    assert len(list(solve_codes(img, _off(quad, 0.3), 3, estimate, 0, grow=3))) == 1
+
+
+def test_refitting_the_blur_draws_no_code_out_of_noise():
+    noise = np.random.default_rng(7).random((300, 300)).astype(np.float32)
+    quad = np.float64([[60, 60], [240, 60], [240, 240], [60, 240]])
+    for sol in solve_codes(noise, quad, 3, kernel_of(9.0, 30.0, 0.5), 4, grow=3):
+        assert _texts(render_modules(sol.dark)) == []

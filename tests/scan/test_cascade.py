@@ -398,6 +398,23 @@ def test_grid_step_on_a_detector_outline_a_third_of_a_module_off():
         assert codes == []
 
 
+def test_grid_step_refits_a_wrong_blur_estimate_to_the_modules():
+    from qrdeblur.scan import Cascade, locate
+
+    grey, corners = _motion_scene("GRID-REFIT-4", 4.0, 5)
+    quad = corners + np.random.default_rng(3).normal(0, 0.3 * 5, corners.shape)
+    cand = locate.Candidate(quad, "zxing", 1.0, True)
+    step = cascade_mod.Step("grid", "grid")
+    wrong = _BlurOnly(0.7 * 4.0, 42.0)  # a blur estimate 30 % short and 12 degrees off
+    codes: list = []
+    Cascade(wrong)._attempt(grey, cand, step, codes, {}, 5000.0)
+    assert [(c.text, c.method) for c in codes] == [("GRID-REFIT-4", "grid")]
+    # the estimate and the nearby blurs alone do not read it
+    codes = []
+    Cascade(wrong, CascadeConfig(grid_refits=0))._attempt(grey, cand, step, codes, {}, 5000.0)
+    assert codes == []
+
+
 def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step(monkeypatch):
     # two codes zxing-cpp locates and cannot decode: both get rectify, sharpen and deblur before the
     # grid step spends its ~100 ms on either

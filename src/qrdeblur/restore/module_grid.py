@@ -26,8 +26,8 @@ reads 24 of the first 40, with the estimator's blur and an outline 0.3 module of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -316,7 +316,8 @@ def fit_kernel(
     """
     kh, kw = p.model.kernel_shape
     cy, cx = kh // 2, kw // 2
-    up = np.pad(np.repeat(np.repeat(m.astype(np.float32), PX, axis=0), PX, axis=1), ((cy, kh - 1 - cy), (cx, kw - 1 - cx)))
+    up = np.repeat(np.repeat(m.astype(np.float32), PX, axis=0), PX, axis=1)
+    up = np.pad(up, ((cy, kh - 1 - cy), (cx, kw - 1 - cx)))
     z = (paper - y) / np.maximum(contrast, 1e-3)
     ys, xs = np.nonzero(p.weight > 0)
     if len(ys) < 4 * kh * kw:
