@@ -170,6 +170,42 @@ def test_raw_reads_are_kept_whatever_the_budget(spy_rectify):
     assert sorted((c.text, c.method) for c in both) == [("BLURRED-TWO", "deblur"), ("RAW-ONE", "raw")]
 
 
+class _OracleWithBlur(_Oracle):
+    """The oracle generator with a blur estimator that reports ``length`` crop px of motion."""
+
+    def __init__(self, sharp, rects, length):
+        super().__init__(sharp, rects)
+        self.length, self.estimated = length, 0
+
+    def estimate_blur(self, crop):
+        self.estimated += 1
+        return (self.length, 0.0, 0.3)
+
+
+def test_a_blurred_raw_read_extends_the_follow_up(spy_rectify):
+    scene, _ = _scene("RAW-ONE", module_px=5, angle=10, centre=(400, 400))
+    other, _ = _scene("BLURRED-TWO", module_px=4, angle=50, centre=(1150, 750), seed=1)
+    img = scene.copy()
+    img[500:, 850:] = _blur(other, kernels.motion(21, 120))[500:, 850:]
+    sharp = scene.copy()
+    sharp[500:, 850:] = other[500:, 850:]
+    # the plain follow-up tries no texture candidate, the blurred one every one
+    config = CascadeConfig(
+        followup_ms=5000, followup_min_score=1.1, followup_blurred_ms=5000, followup_blurred_min_score=0.0
+    )
+    # the code read raw looks sharp (1 crop px at 3 px per module: under 2 image px): plain follow-up
+    calm = _OracleWithBlur(_u8(sharp), spy_rectify, 0.25)
+    codes = scan(_u8(img), deblurrer=calm, budget_ms=5000, config=config)
+    assert [(c.text, c.method) for c in codes] == [("RAW-ONE", "raw")] and calm.estimated == 1
+    # blurred over 6 crop px (10 image px): the other code is looked for, and read
+    shaken = _OracleWithBlur(_u8(sharp), spy_rectify, 6.0)
+    codes = scan(_u8(img), deblurrer=shaken, budget_ms=5000, config=config)
+    assert sorted((c.text, c.method) for c in codes) == [("BLURRED-TWO", "deblur"), ("RAW-ONE", "raw")]
+    # no estimator: the plain follow-up
+    codes = scan(_u8(img), deblurrer=_Oracle(_u8(sharp), spy_rectify), budget_ms=5000, config=config)
+    assert [c.text for c in codes] == ["RAW-ONE"]
+
+
 def test_each_code_is_reported_once_even_when_candidates_overlap(spy_rectify):
     scene, _ = _scene("ONCE-ONLY", module_px=6, angle=0)
     img = _u8(scene)
