@@ -19,9 +19,14 @@ outline is first registered: ECC (OpenCV) aligns the blurred picture of the know
 crop by a homography. Then FISTA (box-constrained least squares) alternates with a linear fit of the
 light planes; the modules are thresholded and the code re-drawn clean for zxing-cpp.
 
-On the ``photo`` codes that the cascade lost even given their true outline, with the true blur this
-reads 24 of the first 40, with the estimator's blur and an outline 0.3 module off 15
-(``docs/research/grid_solve_oracle.py``).
+The blur itself is refitted (:func:`solve_codes`): with the modules mostly right, the kernel that best
+maps their picture to the crop is a small non-negative least-squares problem (:func:`fit_kernel`, within
+a few pixels of the estimate's support), and the next solve under it fixes modules the first got wrong.
+The estimator describes every blur as motion + Gaussian; shake and defocus are neither.
+
+On the 125 ``photo`` codes that the cascade lost even given their true outline (blurred over 1-6
+modules, outline 0.3 module off, ``docs/research/grid_solve_oracle.py``): the estimator's blur reads 43,
+with nearby blurs 63, the scene's true PSF 74, the estimate refitted four times 80.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Order and why:
    regions (best first), minus the ones an already decoded code covers. When the raw decode read
    something, only code-like regions (score >= ``followup_min_score``) are tried, and only until
    ``followup_ms``: easy photos stay fast, and a second code beside the one read is still looked for.
+   When the codes read are themselves blurred (``followup_blur_px``, the generator's estimate on
+   them), a code with smaller modules may be there unread: the follow-up is then longer and wider.
 3. **main pass**, candidate by candidate (:data:`MAIN_STEPS`): the rectified crop decoded as is
    (``rectify``: rectification and upscaling alone read some codes), the classical ``sharpen``,
    then the generator (``deblur``) with the crop at 3 px per module when the module pitch can be
@@ -19,9 +21,9 @@ Order and why:
    (``CascadeConfig.refine``): the code then fills the crop at the working scale. Last, on exact
    outlines only (a detector's, a refined one, or three finder patterns found in a restored crop:
    :mod:`qrdeblur.scan.finders`), ``grid``: the versions are ranked by how their known modules fit,
-   the grid registered, and the modules solved under the estimated blur
-   (:mod:`qrdeblur.restore.module_grid`); it reads codes blurred over 3-4 modules that no pixel
-   restorer here reads, at 100-300 ms a try, so it comes after the generator.
+   the grid registered, and the modules solved under the estimated blur, then under the blur refitted
+   to the solved modules (:mod:`qrdeblur.restore.module_grid`); it reads codes blurred over 3-5
+   modules that no pixel restorer here reads, at 100-400 ms a try, so it comes after the generator.
 4. **alternatives**, step by step over the candidates still unread (:data:`ALT_STEPS`): the
    native scale, half and 1.25x (``deblur-rescale``), the generator applied twice (``deblur-2x``),
    4 px per module.
@@ -186,6 +188,14 @@ class CascadeConfig:
             solve does not decode, tries up to ``grid_blur_variants`` nearby blurs, a defocus disk
             first (:data:`~qrdeblur.restore.module_grid.BLUR_VARIANTS`; the decoder's error
             correction tells the right one: on 125 lost ``photo`` codes 43 -> 63 read).
+        grid_refits: the estimated blur's solve is followed by this many solves under the blur refitted
+            to the last solve's modules (:func:`~qrdeblur.restore.module_grid.solve_codes`), each
+            decoded, before the nearby blurs (125 lost ``photo`` codes: 80 read with 4 refits, the
+            nearby blurs without refits 63; whole suite 411 vs 401, session 11).
+        grid_variant_refits: ... and this many after each nearby blur (0: none; 2 read no more on
+            scenes 0-89).
+        grid_refit_grow: a refitted blur may reach this many px (at 3 px per module) past the
+            estimate's support.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
