@@ -155,6 +155,9 @@ class CascadeConfig:
             on the codes read raw reached 6 px in 42 of the 100 photos read completely and in 9 of
             the 10 that gained (session 11, ``docs/research/followup_blur_probe.py``).
         max_candidates: texture candidates considered per image.
+        texture_coherence: texture candidates whose edges run one way more than this (orientation
+            coherence: barcodes, text lines) are ranked lower (:func:`~qrdeblur.scan.locate.coherence_factor`;
+            inf: not).
         use_opencv: add OpenCV's detector to the candidate sources.
         crop_binarizers: zxing-cpp binarizers tried in turn on a restored crop.
         min_deblurred_fraction: a code read after the generator must be at least this fraction of
@@ -210,6 +213,7 @@ class CascadeConfig:
     followup_blurred_ms: float = 250.0
     followup_blurred_min_score: float = 0.2
     max_candidates: int = 24
+    texture_coherence: float = locate.TEXTURE_COHERENCE_LOW
     use_opencv: bool = False
     crop_binarizers: tuple[str, ...] = ("LocalAverage", "GlobalHistogram")
     min_deblurred_fraction: float = 0.5
@@ -522,7 +526,7 @@ class Cascade:
         # texture boxes centred on a detector quad add nothing: the quad is exact
         cands += [
             c
-            for c in locate.texture_candidates(grey, cfg.max_candidates)
+            for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence)
             if c.score >= min_score and not locate.covered(c, exact, 0.0)
         ]
 

@@ -41,6 +41,8 @@ TEXTURE_WINDOW = 9
 TEXTURE_LEVELS = (0.7, 0.5, 0.35, 0.22, 0.14)
 #: Texture boxes overlapping a better one by more than this (IoU of bounding boxes) are dropped.
 TEXTURE_NMS_IOU = 0.7
+#: Orientation coherence above which a texture region's score is lowered (:func:`coherence_factor`).
+TEXTURE_COHERENCE_LOW = 0.7
 #: Smallest candidate side in working pixels (a 2 px-module version-1 code is 42 px in a 2000 px photo).
 TEXTURE_MIN_SIDE = 12
 
@@ -104,6 +106,40 @@ def opencv_candidates(grey: np.ndarray) -> list[Candidate]:
     return out
 
 
+def _working_copy(grey: np.ndarray, work_side: int) -> tuple[np.ndarray, float]:
+    """``grey`` as float [0, 1], scaled down to at most ``work_side`` px on its long side; (copy, scale)."""
+    h, w = grey.shape[:2]
+    s = min(1.0, work_side / max(h, w))
+    g = (
+        cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        if s < 1
+        else grey
+    )
+    return g.astype(np.float32) * (1.0 / 255.0), s
+
+
+def orientation_coherence(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[float]:
+    """How one-directional the edges in each box (x0, y0, x1, y1; ``image`` px) are: the coherence of
+    the gradient structure tensor summed over the box, (l1 - l2) / (l1 + l2) in [0, 1].
+
+    A 1-D barcode or a block of text lines is near 1 (every edge one way), a code's modules have edges
+    both ways (a median 0.09 for codes blurred under 2 modules, 0.5 for 2-4 modules of motion, whose
+    edges along the motion fade first). Summed by integral images: every box costs the same.
+    """
+    gx = cv2.Sobel(image, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(image, cv2.CV_32F, 0, 1)
+    sums = [cv2.integral(t, sdepth=cv2.CV_64F) for t in (gx * gx, gy * gy, gx * gy)]
+    h, w = image.shape[:2]
+    out = []
+    for x0, y0, x1, y1 in boxes:
+        x0, y0 = min(max(int(x0), 0), w), min(max(int(y0), 0), h)
+        x1, y1 = min(max(int(x1) + 1, x0), w), min(max(int(y1) + 1, y0), h)
+        jxx, jyy, jxy = (float(t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]) for t in sums)
+        total = jxx + jyy
+        out.append(float(np.sqrt((jxx - jyy) ** 2 + 4 * jxy * jxy) / total) if total > 1e-12 else 0.0)
+    return out
+
+
 def contrast_map(
     grey: np.ndarray, work_side: int = TEXTURE_WORK_SIDE, window: int = TEXTURE_WINDOW
 ) -> tuple[np.ndarray, float]:
@@ -112,14 +148,7 @@ def contrast_map(
     Local standard deviation over ``window`` divided by the local mean brightness (plus an offset so
     near-black areas do not explode), smoothed so a code's interior fills in between module edges.
     """
-    h, w = grey.shape[:2]
-    s = min(1.0, work_side / max(h, w))
-    g = (
-        cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        if s < 1
-        else grey
-    )
-    f = g.astype(np.float32) * (1.0 / 255.0)
+    f, s = _working_copy(grey, work_side)
     mean = cv2.blur(f, (window, window))
     sq = cv2.blur(f * f, (window, window))
     std = np.sqrt(np.maximum(sq - mean * mean, 0))
@@ -160,6 +189,14 @@ def _score(fill: float, aspect: float, side_px: float, contrast: float) -> float
     return float(fill * np.exp(-2.0 * (aspect - 1.0)) * size * min(1.0, contrast / 0.1))
 
 
+def coherence_factor(coherence: float, low: float = TEXTURE_COHERENCE_LOW, high: float = 0.9) -> float:
+    """The score factor for a region's :func:`orientation_coherence`: 1 up to ``low``, falling linearly
+    to 0.2 at ``high`` and beyond."""
+    if coherence <= low or not np.isfinite(low):
+        return 1.0
+    return float(max(0.2, 1.0 - 0.8 * (coherence - low) / (high - low)))
+
+
 def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3) -> list[tuple]:
     """Square parts of an irregular blob (a code merged with the text or barcode beside it).
 
@@ -191,11 +228,15 @@ def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3)
     return boxes
 
 
-def texture_candidates(grey: np.ndarray, max_candidates: int = 40) -> list[Candidate]:
-    """Square-ish, filled regions of high local contrast (see the module docstring), best first."""
+def texture_candidates(
+    grey: np.ndarray, max_candidates: int = 40, coherence_low: float = TEXTURE_COHERENCE_LOW
+) -> list[Candidate]:
+    """Square-ish, filled regions of high local contrast (see the module docstring), best first;
+    regions whose edges run one way (coherence above ``coherence_low``; inf: none) demoted."""
     from qrdeblur.scan.rectify import order_quad
 
     rel, s = contrast_map(grey)
+    work, _ = _working_copy(grey, TEXTURE_WORK_SIDE)
     height, width = rel.shape
     top = float(np.percentile(rel, 99.5))
     found: list[tuple[float, np.ndarray, tuple]] = []
@@ -224,6 +265,11 @@ def texture_candidates(grey: np.ndarray, max_candidates: int = 40) -> list[Candi
             for box in _square_parts(np.ascontiguousarray(blob), (x, y)):
                 side = box[1][0]
                 found.append((0.35 * _score(0.9, 1.0, side / s, contrast), order_quad(cv2.boxPoints(box))))
+    # one-directional edges (barcodes, text lines) are not a code's: demoted, so codes are tried first
+    coherence = orientation_coherence(work, [(*q.min(axis=0), *q.max(axis=0)) for _, q in found])
+    found = [
+        (score * coherence_factor(c, coherence_low), quad) for (score, quad), c in zip(found, coherence, strict=True)
+    ]
     found.sort(key=lambda t: -t[0])
     kept: list[tuple[float, np.ndarray, tuple]] = []
     for score, quad in found:
