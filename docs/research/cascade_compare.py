@@ -18,6 +18,8 @@ from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
 
 INF = float("inf")
+# the session-10 follow-up and texture ranking (session 11 changed both)
+S10_SEARCH = {"followup_blur_px": INF, "texture_coherence": INF}
 S10_GATES = {"grid_min_correlation": 0.85, "grid_variant_correlation": 0.9}
 CONFIGS = {
     "session8": CascadeConfig(refine=False),
@@ -35,14 +37,14 @@ CONFIGS = {
     "grid-finders": CascadeConfig(refine_finders=True, **S10_GATES),
     "grid-gate0.8": CascadeConfig(grid_min_correlation=0.8, grid_variant_correlation=0.85, grid_refits=0),
     # session 11: the grid step refits the blur to its own solved modules (the follow-up as in session 10)
-    "session10": CascadeConfig(grid_refits=0, followup_blur_px=INF, texture_coherence=INF),
-    "refit4": CascadeConfig(grid_refits=4, followup_blur_px=INF, texture_coherence=INF),
-    "refit6": CascadeConfig(grid_refits=6, followup_blur_px=INF, texture_coherence=INF),
-    "refit4-variants-refit2": CascadeConfig(grid_refits=4, grid_variant_refits=2, followup_blur_px=INF, texture_coherence=INF),
-    "refit4-variants2": CascadeConfig(grid_refits=4, grid_blur_variants=2, followup_blur_px=INF, texture_coherence=INF),
-    "refit4-finders": CascadeConfig(grid_refits=4, refine_finders=True, followup_blur_px=INF, texture_coherence=INF),
-    "followup-score0.2": CascadeConfig(followup_min_score=0.2, followup_blur_px=INF, texture_coherence=INF),
-    "followup250-score0.2": CascadeConfig(followup_ms=250.0, followup_min_score=0.2, followup_blur_px=INF, texture_coherence=INF),
+    "session10": CascadeConfig(grid_refits=0, **S10_SEARCH),
+    "refit4": CascadeConfig(grid_refits=4, **S10_SEARCH),
+    "refit6": CascadeConfig(grid_refits=6, **S10_SEARCH),
+    "refit4-variants-refit2": CascadeConfig(grid_refits=4, grid_variant_refits=2, **S10_SEARCH),
+    "refit4-variants2": CascadeConfig(grid_refits=4, grid_blur_variants=2, **S10_SEARCH),
+    "refit4-finders": CascadeConfig(grid_refits=4, refine_finders=True, **S10_SEARCH),
+    "followup-score0.2": CascadeConfig(followup_min_score=0.2, **S10_SEARCH),
+    "followup250-score0.2": CascadeConfig(followup_ms=250.0, followup_min_score=0.2, **S10_SEARCH),
     # ... and a longer follow-up when the codes read raw are blurred (6 px and more)
     "blur-followup": CascadeConfig(texture_coherence=INF),
     "coherence0.7": CascadeConfig(texture_coherence=0.7),
