@@ -1,0 +1,80 @@
+"""Texture candidates: one-directional texture (barcodes, text lines) ranks below a code's."""
+
+import cv2
+import numpy as np
+import pytest
+
+from qrdeblur.scan import locate
+from qrdeblur.synth import kernels
+from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
+
+
+def _barcode(height, width, seed=0, bar=3):
+    """A 1-D barcode: dark and light vertical bars of random widths (1-3 bars of ``bar`` px)."""
+    rng = np.random.default_rng(seed)
+    row, dark = [], True
+    while len(row) < width:
+        row += [0.15 if dark else 0.85] * int(bar * rng.integers(1, 4))
+        dark = not dark
+    return np.tile(np.float32(row[:width]), (height, 1))
+
+
+def _code(payload="LOCATE-ME-1234", module_px=4):
+    matrix = module_matrix(make_symbol(QRSpec(payload, 3, "M")), 0)
+    return render_matrix(matrix, module_px=module_px, dark=0.15, light=0.85)
+
+
+def test_orientation_coherence_tells_bars_from_modules():
+    code = _code()
+    h, w = code.shape
+    bars = _barcode(h, w)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 35, 1.0)
+    turned = cv2.warpAffine(bars, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
+    box = [(0, 0, w - 1, h - 1)]
+    inner = [(w // 4, h // 4, 3 * w // 4, 3 * h // 4)]
+    assert locate.orientation_coherence(bars, box)[0] > 0.95
+    assert locate.orientation_coherence(turned, inner)[0] > 0.9  # whatever the bars' angle
+    assert locate.orientation_coherence(code, box)[0] < 0.2
+    # a code blurred over 1.5 modules of motion keeps edges both ways
+    blurred = cv2.filter2D(code, -1, kernels.motion(6.0, 30.0))
+    assert locate.orientation_coherence(blurred, box)[0] < 0.6
+    # a flat box has no edges at all; boxes are clipped to the image
+    assert locate.orientation_coherence(np.full((50, 50), 0.5, np.float32), [(0, 0, 49, 49)]) == [0.0]
+    both = np.hstack([code, bars])
+    left, right = locate.orientation_coherence(both, [(-20, 0, w - 1, h + 50), (w, 0, 2 * w + 100, h - 1)])
+    assert left < 0.2 < 0.95 < right
+
+
+def test_coherence_factor():
+    assert locate.coherence_factor(0.3, 0.7) == 1.0
+    assert locate.coherence_factor(0.7, 0.7) == 1.0
+    assert locate.coherence_factor(0.8, 0.7) == pytest.approx(0.6)
+    assert locate.coherence_factor(0.99, 0.7) == pytest.approx(0.2)
+    assert locate.coherence_factor(0.99, float("inf")) == 1.0
+
+
+def test_a_blurred_code_ranks_above_a_barcode_of_its_size():
+    rng = np.random.default_rng(3)
+    scene = (0.6 + 0.02 * rng.standard_normal((600, 900))).astype(np.float32)
+    code = _code(module_px=5)
+    h, w = code.shape
+    scene[150 : 150 + h, 500 : 500 + w] = code
+    scene[150 : 150 + h, 100 : 100 + w] = _barcode(h, w, bar=4)
+    scene = cv2.filter2D(scene, -1, kernels.motion(12.0, 20.0), borderType=cv2.BORDER_REPLICATE)  # 2.4 modules
+    grey = np.clip(scene * 255, 0, 255).astype(np.uint8)
+
+    def scores(coherence_low):
+        """(the code's region's score, the barcode's): the best candidate centred on each."""
+        best = {}
+        for c in locate.texture_candidates(grey, 10, coherence_low):
+            x, y = np.asarray(c.quad).reshape(4, 2).mean(axis=0)
+            for name, x0 in (("code", 500), ("barcode", 100)):
+                if x0 < x < x0 + w and 150 < y < 150 + h:
+                    best.setdefault(name, c.score)
+        return best["code"], best["barcode"]
+
+    code_score, barcode_score = scores(locate.TEXTURE_COHERENCE_LOW)
+    assert barcode_score < 0.5 * code_score
+    # the shape score alone hardly tells them apart: the barcode is as square and as filled
+    code_score, barcode_score = scores(float("inf"))
+    assert barcode_score > 0.9 * code_score
