@@ -88,9 +88,10 @@ def lost_items(oracle_csv: str, count: int):
                 yield item, code, rec, captured["psf"]
 
 
-def reads(grey, corners, code, kernel, rounds, refits=0, grow=0) -> bool:
+def reads(grey, corners, code, kernel, rounds, refits=0, grow=0, search=0.0) -> bool:
     """Does the grid solve of ``code`` under ``kernel`` (then ``refits`` refitted blurs) decode to its payload?"""
-    for k, sol in enumerate(solve_codes(grey, corners, code.version, kernel, refits, rounds=rounds, grow=grow)):
+    solves = solve_codes(grey, corners, code.version, kernel, refits, rounds=rounds, grow=grow, search=search)
+    for k, sol in enumerate(solves):
         found = zxingcpp.read_barcodes(render_modules(sol.dark), formats=zxingcpp.BarcodeFormat.QRCode)
         if any(b.valid and b.text == code.payload for b in found):
             REFIT_READS[k] += 1
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=0, help="blur variants tried after a failed solve")
     parser.add_argument("--refits", type=int, default=0, help="blur refits after each failed solve")
     parser.add_argument("--grow", type=int, default=0, help="px the refitted blur may grow each side")
+    parser.add_argument("--search", type=float, default=0.0, help="first registration: starts this many modules off")
     parser.add_argument("--version-rank", action="store_true", help="rank versions instead of solving")
     args = parser.parse_args()
     estimator = Deblurrer.load(scan_model_path())
@@ -150,7 +152,7 @@ def main() -> None:
             print(f"{item.meta['index']:3d} v{code.version:2d} ranked {ranked[:3]}", flush=True)
             continue
 
-        ok = reads(grey, corners, code, k, args.rounds, args.refits, args.grow)
+        ok = reads(grey, corners, code, k, args.rounds, args.refits, args.grow, args.search)
         if not ok and est is not None:
             for blur in nearby_blurs(*est, args.variants):
                 if reads(grey, corners, code, kernel_of(*blur), args.rounds, args.refits, args.grow):

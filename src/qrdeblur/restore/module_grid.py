@@ -252,18 +252,50 @@ def solve_modules(
     return m, paper, contrast
 
 
-def register(y: np.ndarray, p: GridProblem, m: np.ndarray, iterations: int = 60) -> tuple[np.ndarray, float] | None:
+def register(
+    y: np.ndarray, p: GridProblem, m: np.ndarray, iterations: int = 60, shifts=((0.0, 0.0),)
+) -> tuple[np.ndarray, float] | None:
     """(W, correlation): the homography (grid crop -> ``y``'s pixels) aligning the blurred picture of
     the modules ``m`` (NaN: unknown, left out) with ``y``; None when ECC fails.
 
     ECC is invariant to the light's gain and offset, so the template is just the blurred module picture.
+    ``shifts``: starting translations (crop px) to try, a short ECC from each, then the best one
+    continued (ECC converges from within about half a module: an outline a module off needs a start
+    near it).
     """
     known = ~np.isnan(m)
     template = (1 - p.model.forward_px(np.where(known, m, 0.5))).astype(np.float32)
     mask = (np.repeat(np.repeat(known, PX, axis=0), PX, axis=1) & (p.weight > 0)).astype(np.uint8)
-    warp = np.eye(3, dtype=np.float32)
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, iterations, 1e-5)
     src = np.ascontiguousarray(y, dtype=np.float32)
+    if len(shifts) == 1:
+        start = np.eye(3, dtype=np.float32)
+        start[:2, 2] = shifts[0]
+        return _ecc(template, src, mask, start, iterations)
+    best = None
+    for shift in shifts:
+        start = np.eye(3, dtype=np.float32)
+        start[:2, 2] = shift
+        found = _ecc(template, src, mask, start, min(iterations, 15))
+        if found is not None and (best is None or found[1] > best[1]):
+            best = found
+    if best is None:
+        return None
+    final = _ecc(template, src, mask, best[0].astype(np.float32), iterations)
+    return final if final is not None and final[1] >= best[1] else best
+
+
+def start_shifts(search: float) -> list[tuple[float, float]]:
+    """ECC starts (crop px) for an outline up to ``search`` modules off: itself, and moved that far
+    along each axis and diagonal (none more when ``search`` is 0)."""
+    shifts = [(0.0, 0.0)]
+    if search > 0:
+        step = search * PX
+        shifts += [(dx * step, dy * step) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+    return shifts
+
+
+def _ecc(template, src, mask, warp, iterations: int) -> tuple[np.ndarray, float] | None:
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, iterations, 1e-5)
     try:
         if hasattr(cv2, "findTransformECCWithMask"):  # OpenCV >= 4.12: a template mask
             rho, warp = cv2.findTransformECCWithMask(
@@ -393,10 +425,12 @@ def solve_codes(
     iterations: tuple = (2, 20),
     fast: tuple = (4, 40),
     grow: int = 0,
+    search: float = 0.0,
 ) -> Iterator[GridSolution]:
     """:func:`solve_code`'s solution, then ``refits`` more: each after fitting the blur to the last
     solve's modules (:func:`fit_kernel`, within ``grow`` px of ``kernel``'s support) and
-    solving again from them. The caller decodes each and stops at the first that reads."""
+    solving again from them. The caller decodes each and stops at the first that reads. ``search``
+    (modules): the first registration also starts from the outline moved this far each way (9 starts)."""
     support = None
     if grow > 0 and refits > 0:
         kernel = np.pad(kernel, grow)
@@ -405,9 +439,10 @@ def solve_codes(
     p = GridProblem.build(version, kernel)
     quad = np.asarray(quad, np.float64).reshape(4, 2)
     template, m, rho, planes, y = p.fixed, None, 0.0, None, None
-    for _ in range(rounds):
+    shifts = start_shifts(search)
+    for k in range(rounds):
         rect = p.crop(grey, quad)
-        found = register(rect.image, p, template)
+        found = register(rect.image, p, template, shifts=shifts if k == 0 else ((0.0, 0.0),))
         if found is None:
             if m is None:
                 return
@@ -444,6 +479,7 @@ def rank_versions(
     keep: int = 3,
     iterations: int = 30,
     turns: tuple[int, ...] = (0,),
+    search: float = 0.0,
 ) -> list[tuple[int, float, np.ndarray]]:
     """Versions by how well their known modules, blurred, fit the outlined code, best first.
 
@@ -454,7 +490,8 @@ def rank_versions(
     size, the timing and alignment patterns differ between versions).
 
     ``turns``: quarter turns of the outline to try (a zxing-cpp outline starts at the symbol's top-left
-    corner; other detectors' may not). Returns (version, correlation, outline turned as it fits).
+    corner; other detectors' may not). ``search``: the registrations also start this many modules off
+    (:func:`start_shifts`). Returns (version, correlation, outline turned as it fits).
     """
     quad = np.asarray(quad, np.float64).reshape(4, 2)
     side = quad_side(quad)
@@ -473,7 +510,7 @@ def rank_versions(
     first.sort(key=lambda t: -t[0])
     ranked = []
     for _, v, p, y, turned in first[:keep]:
-        found = register(y, p, p.fixed, iterations)
+        found = register(y, p, p.fixed, iterations, shifts=start_shifts(search))
         if found is not None:
             ranked.append((v, found[1], turned))
     return sorted(ranked, key=lambda t: -t[1])
@@ -514,5 +551,6 @@ __all__ = [
     "solve_code",
     "solve_codes",
     "solve_modules",
+    "start_shifts",
     "warm_up",
 ]

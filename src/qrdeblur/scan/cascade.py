@@ -199,6 +199,8 @@ class CascadeConfig:
             scenes 0-89).
         grid_refit_grow: a refitted blur may reach this many px (at 3 px per module) past the
             estimate's support.
+        grid_finder_search: on a finder outline (``refine_finders``) the grid's registration also
+            starts this many modules off each way (:func:`~qrdeblur.restore.module_grid.start_shifts`).
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -227,6 +229,7 @@ class CascadeConfig:
     grid_refits: int = 4
     grid_variant_refits: int = 0
     grid_refit_grow: int = 3
+    grid_finder_search: float = 1.0
     extra: dict = field(default_factory=dict)
 
 
@@ -445,7 +448,9 @@ class Cascade:
         counted = cache.get(("finder-modules", np.asarray(cand.quad).tobytes()))
         if counted is not None:  # the finders' spacing gave the module count to about one version
             versions = tuple(v for v in VERSIONS if abs(17 + 4 * v - counted) <= 5)
-        ranked = rank_versions(image, cand.quad, kernel_at, versions, turns=turns)
+        # finder outlines come from a poor restoration: a module or so off, so registration starts around them
+        search = cfg.grid_finder_search if cand.source == "finders" else 0.0
+        ranked = rank_versions(image, cand.quad, kernel_at, versions, turns=turns, search=search)
         for version, rho, quad in ranked[: cfg.grid_versions]:
             if rho < cfg.grid_min_correlation:
                 return
@@ -461,7 +466,9 @@ class Cascade:
                 # the estimate's solve refits the blur to its own modules; nearby blurs are tried as they are
                 refits = cfg.grid_refits if k == 0 else cfg.grid_variant_refits
                 solved = False
-                for sol in solve_codes(image, quad, version, kernel_of(*blur), refits, grow=cfg.grid_refit_grow):
+                for sol in solve_codes(
+                    image, quad, version, kernel_of(*blur), refits, grow=cfg.grid_refit_grow, search=search
+                ):
                     solved = True
                     ok, _ = self.reader.read(render_modules(sol.dark))
                     for bc, _corners in ok:
