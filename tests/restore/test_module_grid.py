@@ -17,6 +17,7 @@ from qrdeblur.restore.module_grid import (
     render_modules,
     solve_code,
     solve_codes,
+    start_shifts,
 )
 from qrdeblur.synth import kernels
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
@@ -211,3 +212,17 @@ def test_refitting_the_blur_draws_no_code_out_of_noise():
     quad = np.float64([[60, 60], [240, 60], [240, 240], [60, 240]])
     for sol in solve_codes(noise, quad, 3, kernel_of(9.0, 30.0, 0.5), 4, grow=3):
         assert _texts(render_modules(sol.dark)) == []
+
+
+def test_registration_from_an_outline_a_module_off_starts_around_it():
+    img, quad = _blurred_code(length_modules=3.0, angle=30.0)
+    off = quad + np.array([1.0, 1.0]) * 5  # one module right and down
+    kernel = kernel_of(3.0 * PX, 30.0, 0.3)
+
+    def reads(search):
+        solves = solve_codes(img, off, 3, kernel, 0, search=search)
+        return any(_texts(render_modules(s.dark)) == [PAYLOAD] for s in solves)
+
+    assert not reads(0.0) and reads(1.0)
+    assert start_shifts(0.0) == [(0.0, 0.0)]
+    assert len(start_shifts(1.0)) == 9 and (PX, PX) in start_shifts(1.0)
