@@ -51,9 +51,14 @@ CONFIGS = {
     "coherence0.6": CascadeConfig(texture_coherence=0.6),
     "finders": CascadeConfig(refine_finders=True, grid_finder_search=0.0),
     "finders-search1": CascadeConfig(refine_finders=True, grid_finder_search=1.0),
+    "budget900": CascadeConfig(),
+    "blurred400": CascadeConfig(followup_blurred_ms=400.0),
+    "blur5px": CascadeConfig(followup_blur_px=5.0),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF),
 }
+#: configurations run with their own budget (ms) instead of ``--budget``
+BUDGETS = {"budget900": 900.0}
 
 
 def main() -> None:
@@ -83,7 +88,7 @@ def main() -> None:
         row = {"scene": item.meta["index"], "cell": item.cell, "codes": len(item.codes)}
         for n in names:
             t = time.perf_counter()
-            found = {c.text: c.method for c in cascades[n].run(grey, args.budget)}
+            found = {c.text: c.method for c in cascades[n].run(grey, BUDGETS.get(n, args.budget))}
             ms[n].append((time.perf_counter() - t) * 1000)
             if all(found.get(p) == "raw" for p in item.payloads):
                 easy_ms[n].append(ms[n][-1])
