@@ -46,16 +46,16 @@ CONFIGS = {
     "followup-score0.2": CascadeConfig(followup_min_score=0.2, **S10_SEARCH),
     "followup250-score0.2": CascadeConfig(followup_ms=250.0, followup_min_score=0.2, **S10_SEARCH),
     # ... and a longer follow-up when the codes read raw are blurred (6 px and more)
-    "blur-followup": CascadeConfig(texture_coherence=INF),
-    "coherence0.7": CascadeConfig(texture_coherence=0.7),  # the default
-    "coherence0.6": CascadeConfig(texture_coherence=0.6),
-    "finders": CascadeConfig(refine_finders=True, grid_finder_search=0.0),
-    "finders-search1": CascadeConfig(refine_finders=True, grid_finder_search=1.0),
-    "budget900": CascadeConfig(),
-    "blurred400": CascadeConfig(followup_blurred_ms=400.0),
-    "blur5px": CascadeConfig(followup_blur_px=5.0),
+    "blur-followup": CascadeConfig(texture_coherence=INF, followup_blurred_ms=250.0),
+    "coherence0.7": CascadeConfig(texture_coherence=0.7, followup_blurred_ms=250.0),
+    "coherence0.6": CascadeConfig(texture_coherence=0.6, followup_blurred_ms=250.0),
+    "finders": CascadeConfig(refine_finders=True, grid_finder_search=0.0, followup_blurred_ms=250.0),
+    "finders-search1": CascadeConfig(refine_finders=True, grid_finder_search=1.0, followup_blurred_ms=250.0),
+    "budget900": CascadeConfig(followup_blurred_ms=250.0),
+    "blurred400": CascadeConfig(followup_blurred_ms=400.0),  # the default
+    "blur5px": CascadeConfig(followup_blur_px=5.0, followup_blurred_ms=250.0),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
-    "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF),
+    "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
 BUDGETS = {"budget900": 900.0}

@@ -150,10 +150,11 @@ class CascadeConfig:
         followup_blur_px: ... and when the codes read are blurred over this many image px or more
             (the generator's estimate on each, motion length + 2.5 sigma), a code with smaller
             modules may be there unread: the follow-up then runs until ``followup_blurred_ms`` over
-            candidates scoring ``followup_blurred_min_score`` or more. On the ``photo`` suite the
-            longer follow-up read 421 codes where 130 ms over scores 0.4 read 411, and the estimate
-            on the codes read raw reached 6 px in 42 of the 100 photos read completely and in 9 of
-            the 10 that gained (session 11, ``docs/research/followup_blur_probe.py``).
+            candidates scoring ``followup_blurred_min_score`` or more. On the ``photo`` suite a
+            250 ms follow-up over scores from 0.2 read 421 codes where 130 ms over 0.4 read 411, and
+            the estimate on the codes read raw reached 6 px in 42 of the 100 photos read completely
+            and in 9 of the 10 that gained; gated so: 420 vs 412 (400 ms: 422 vs 420), the photos
+            read completely 77 ms median (session 11, ``docs/research/followup_blur_probe.py``).
         max_candidates: texture candidates considered per image.
         texture_coherence: texture candidates whose edges run one way more than this (orientation
             coherence: barcodes, text lines) are ranked lower (:func:`~qrdeblur.scan.locate.coherence_factor`;
@@ -212,7 +213,7 @@ class CascadeConfig:
     followup_min_score: float = 0.4
     followup_grid_ms: float = 600.0
     followup_blur_px: float = 6.0
-    followup_blurred_ms: float = 250.0
+    followup_blurred_ms: float = 400.0
     followup_blurred_min_score: float = 0.2
     max_candidates: int = 24
     texture_coherence: float = locate.TEXTURE_COHERENCE_LOW
