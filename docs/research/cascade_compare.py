@@ -54,6 +54,8 @@ CONFIGS = {
     "budget900": CascadeConfig(followup_blurred_ms=250.0),
     "blurred400": CascadeConfig(followup_blurred_ms=400.0),  # the default
     "blur5px": CascadeConfig(followup_blur_px=5.0, followup_blurred_ms=250.0),
+    "gate0.75": CascadeConfig(grid_min_correlation=0.75, grid_variant_correlation=0.8),
+    "versions3": CascadeConfig(grid_versions=3),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }
