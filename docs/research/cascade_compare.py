@@ -16,6 +16,7 @@ import time
 
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
+from qrdeblur.scan.cascade import Step
 
 INF = float("inf")
 # the session-10 follow-up and texture ranking (session 11 changed both)
@@ -56,6 +57,38 @@ CONFIGS = {
     "blur5px": CascadeConfig(followup_blur_px=5.0, followup_blurred_ms=250.0),
     "gate0.75": CascadeConfig(grid_min_correlation=0.75, grid_variant_correlation=0.8),
     "versions3": CascadeConfig(grid_versions=3),
+    "no-alt": CascadeConfig(alt_steps=()),
+    "candidates40": CascadeConfig(max_candidates=40),
+    "finders11": CascadeConfig(refine_finders=True),
+    "alt-sides": CascadeConfig(alt_steps=(
+        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
+        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 0.5),
+        Step("deblur-rescale", "deblur", "module", 4.0),
+    )),
+    "alt-sides-both-first": CascadeConfig(alt_steps=(
+        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
+        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 0.5),
+        Step("deblur-rescale", "deblur", "module", 4.0),
+    )),
+    "alt-sides-more": CascadeConfig(alt_steps=(
+        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
+        Step("deblur-rescale", "deblur", "side", 112, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 0.5),
+        Step("deblur-rescale", "deblur", "module", 4.0),
+    )),
+    "alt-sides-first": CascadeConfig(alt_steps=(
+        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
+        Step("deblur-rescale", "deblur", "native", 0.5),
+        Step("deblur-rescale", "deblur", "module", 4.0),
+    )),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }
