@@ -19,8 +19,17 @@ from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
 from qrdeblur.scan.cascade import Step
 
 INF = float("inf")
+#: the alternative steps until session 11 (earlier configurations above ran with them)
+S10_ALT_STEPS = (
+    Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+    Step("deblur-rescale", "deblur", "native", 0.5),
+    Step("deblur-rescale", "deblur", "native", 1.25),
+    Step("deblur-2x", "deblur-2x", "native", 1.0),
+    Step("deblur-rescale", "deblur", "module", 4.0),
+)
 # the session-10 follow-up and texture ranking (session 11 changed both)
-S10_SEARCH = {"followup_blur_px": INF, "texture_coherence": INF}
+S10_ALT = {"alt_steps": S10_ALT_STEPS}
+S10_SEARCH = {"followup_blur_px": INF, "texture_coherence": INF, "alt_steps": S10_ALT_STEPS}
 S10_GATES = {"grid_min_correlation": 0.85, "grid_variant_correlation": 0.9}
 CONFIGS = {
     "session8": CascadeConfig(refine=False),
@@ -47,19 +56,19 @@ CONFIGS = {
     "followup-score0.2": CascadeConfig(followup_min_score=0.2, **S10_SEARCH),
     "followup250-score0.2": CascadeConfig(followup_ms=250.0, followup_min_score=0.2, **S10_SEARCH),
     # ... and a longer follow-up when the codes read raw are blurred (6 px and more)
-    "blur-followup": CascadeConfig(texture_coherence=INF, followup_blurred_ms=250.0),
-    "coherence0.7": CascadeConfig(texture_coherence=0.7, followup_blurred_ms=250.0),
-    "coherence0.6": CascadeConfig(texture_coherence=0.6, followup_blurred_ms=250.0),
-    "finders": CascadeConfig(refine_finders=True, grid_finder_search=0.0, followup_blurred_ms=250.0),
-    "finders-search1": CascadeConfig(refine_finders=True, grid_finder_search=1.0, followup_blurred_ms=250.0),
-    "budget900": CascadeConfig(followup_blurred_ms=250.0),
-    "blurred400": CascadeConfig(followup_blurred_ms=400.0),  # the default
-    "blur5px": CascadeConfig(followup_blur_px=5.0, followup_blurred_ms=250.0),
-    "gate0.75": CascadeConfig(grid_min_correlation=0.75, grid_variant_correlation=0.8),
-    "versions3": CascadeConfig(grid_versions=3),
+    "blur-followup": CascadeConfig(texture_coherence=INF, followup_blurred_ms=250.0, **S10_ALT),
+    "coherence0.7": CascadeConfig(texture_coherence=0.7, followup_blurred_ms=250.0, **S10_ALT),
+    "coherence0.6": CascadeConfig(texture_coherence=0.6, followup_blurred_ms=250.0, **S10_ALT),
+    "finders": CascadeConfig(refine_finders=True, grid_finder_search=0.0, followup_blurred_ms=250.0, **S10_ALT),
+    "finders-search1": CascadeConfig(refine_finders=True, grid_finder_search=1.0, followup_blurred_ms=250.0, **S10_ALT),
+    "budget900": CascadeConfig(followup_blurred_ms=250.0, **S10_ALT),
+    "blurred400": CascadeConfig(followup_blurred_ms=400.0, **S10_ALT),
+    "blur5px": CascadeConfig(followup_blur_px=5.0, followup_blurred_ms=250.0, **S10_ALT),
+    "gate0.75": CascadeConfig(grid_min_correlation=0.75, grid_variant_correlation=0.8, **S10_ALT),
+    "versions3": CascadeConfig(grid_versions=3, **S10_ALT),
     "no-alt": CascadeConfig(alt_steps=()),
-    "candidates40": CascadeConfig(max_candidates=40),
-    "finders11": CascadeConfig(refine_finders=True),
+    "candidates40": CascadeConfig(max_candidates=40, **S10_ALT),
+    "finders11": CascadeConfig(refine_finders=True, **S10_ALT),
     "alt-sides": CascadeConfig(alt_steps=(
         Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
         Step("deblur-rescale", "deblur", "side", 96, stretch=True),
@@ -82,13 +91,7 @@ CONFIGS = {
         Step("deblur-rescale", "deblur", "native", 0.5),
         Step("deblur-rescale", "deblur", "module", 4.0),
     )),
-    "alt-sides-first": CascadeConfig(alt_steps=(
-        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
-        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 0.5),
-        Step("deblur-rescale", "deblur", "module", 4.0),
-    )),
+    "alt-sides-first": CascadeConfig(),  # the default
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }

@@ -24,9 +24,10 @@ Order and why:
    the grid registered, and the modules solved under the estimated blur, then under the blur refitted
    to the solved modules (:mod:`qrdeblur.restore.module_grid`); it reads codes blurred over 3-5
    modules that no pixel restorer here reads, at 100-400 ms a try, so it comes after the generator.
-4. **alternatives**, step by step over the candidates still unread (:data:`ALT_STEPS`): the
-   native scale, half and 1.25x (``deblur-rescale``), the generator applied twice (``deblur-2x``),
-   4 px per module.
+4. **alternatives**, step by step over the candidates still unread (:data:`ALT_STEPS`): the code
+   about 96 px wide, the native scale, about 176 px wide, half the native scale, 4 px per module
+   (``deblur-rescale``); mostly for the outlines zxing-cpp locates in them (``refine``). The
+   generator applied twice (``deblur-2x``) is a step kind a configuration may add.
 
 Why these scales: on the ``photo`` suite, for the codes zxing-cpp misses, each scale reads a
 partly different subset; the steps are ordered by codes read per millisecond (a 128 px square
@@ -36,7 +37,9 @@ with the second (global context) in session 3: recording which (candidate, step)
 code on all 300 ``photo`` scenes, 19 step variants, and replaying the cascade on the record. Every
 variant together could read 293 codes at most; the session-2 steps replay to 271, the same steps
 on contrast-stretched crops to 277, and the best greedy reordering found to 279, so only the
-stretch was adopted (the photo bench under the same load: 262 -> 270 codes).
+stretch was adopted (the photo bench under the same load: 262 -> 270 codes). Since the ``refine``
+and ``grid`` steps (sessions 9-11) the alternatives serve mostly to locate codes, and were reordered
+for that (:data:`ALT_STEPS`).
 
 Only what a decoder returned is reported (zxing-cpp checks the Reed-Solomon error correction), so a
 restoration that invents modules cannot produce a false read, only a failed one. The time budget is
@@ -122,12 +125,17 @@ MAIN_STEPS = (
     Step("deblur", "deblur", "side", 128, stretch=True),
     Step("grid", "grid"),
 )
-#: Later passes over the candidates still unread, one step at a time, while the budget lasts.
+#: Later passes over the candidates still unread, one step at a time, while the budget lasts. They
+#: read few codes themselves: their worth is the outlines zxing-cpp locates in their crops (``refine``),
+#: which the main steps and the ``grid`` step then read, and the code about 128 px wide gives the most
+#: of those, so other sides come first (session 11: on ``photo`` scenes 0-89 the session-10 list -
+#: native, 0.5, 1.25, the generator twice, 4 px per module - read nothing directly in 16 of the
+#: cascade's 35 s, and its refined outlines 6 codes; this list 427 vs 425 on the whole suite).
 ALT_STEPS = (
+    Step("deblur-rescale", "deblur", "side", 96, stretch=True),
     Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+    Step("deblur-rescale", "deblur", "side", 176, stretch=True),
     Step("deblur-rescale", "deblur", "native", 0.5),
-    Step("deblur-rescale", "deblur", "native", 1.25),
-    Step("deblur-2x", "deblur-2x", "native", 1.0),
     Step("deblur-rescale", "deblur", "module", 4.0),
 )
 
