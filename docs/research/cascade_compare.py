@@ -92,6 +92,22 @@ CONFIGS = {
         Step("deblur-rescale", "deblur", "module", 4.0),
     )),
     "alt-sides-first": CascadeConfig(),  # the default
+    "main-side96": CascadeConfig(
+        main_steps=(
+            Step("rectify", "none"),
+            Step("sharpen", "sharpen"),
+            Step("deblur", "deblur", "module", 3.0, stretch=True),
+            Step("deblur", "deblur", "side", 128, stretch=True),
+            Step("deblur-rescale", "deblur", "side", 96, stretch=True),
+            Step("grid", "grid"),
+        ),
+        alt_steps=(
+            Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
+            Step("deblur-rescale", "deblur", "side", 176, stretch=True),
+            Step("deblur-rescale", "deblur", "native", 0.5),
+            Step("deblur-rescale", "deblur", "module", 4.0),
+        ),
+    ),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }
