@@ -92,6 +92,7 @@ CONFIGS = {
         Step("deblur-rescale", "deblur", "module", 4.0),
     )),
     "alt-sides-first": CascadeConfig(),  # the default
+    "binarizers3": CascadeConfig(crop_binarizers=("LocalAverage", "GlobalHistogram", "FixedThreshold")),
     "main-side96": CascadeConfig(
         main_steps=(
             Step("rectify", "none"),

@@ -1,12 +1,14 @@
 """Probe: can the grid step start from a texture box (no detector outline)? Lost codes, scenes a..b.
 
-Usage: python docs/research/grid_from_texture_probe.py 0 90   (needs runs/breakdown-s10.csv from
+Usage: python docs/research/grid_from_texture_probe.py 0 90 [search]   (needs runs/breakdown-s10.csv from
 ``photo_breakdown.py --method scan --out runs/breakdown-s10.csv``)
 For each code the session-10 cascade lost (blurred over 1-5 modules), take the first texture candidate
 holding it, shrink its box about the centre (0.65-0.95: the box is the blur halo's outline), rank
 versions x quarter turns by the registered correlation of the known modules, then solve the best one
 under the estimate and the nearby blurs. Session 10: 1 of 26 read; the fit passed the cascade's 0.85
-gate for 4; the registration does not recover from outlines this loose.
+gate for 4; the registration does not recover from outlines this loose. ``search`` (modules, session
+11): the registrations also start that far off (``module_grid.start_shifts``), and each solve refits
+the blur 4 times.
 """
 
 import csv
@@ -18,7 +20,7 @@ import zxingcpp
 
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.restore.finder_kernel import kernel_of
-from qrdeblur.restore.module_grid import PX, nearby_blurs, rank_versions, render_modules, solve_code
+from qrdeblur.restore.module_grid import PX, nearby_blurs, rank_versions, render_modules, solve_codes
 from qrdeblur.scan import load_deblurrer, locate, to_grey
 from qrdeblur.scan.cascade import stretch_contrast
 from qrdeblur.scan.rectify import rectify
@@ -26,11 +28,12 @@ from qrdeblur.scan.rectify import rectify
 N_GUESS = 33  # modules assumed when estimating the blur on a box of unknown version
 
 
-def reads(grey_f, quad, version, blur, payload) -> bool:
-    sol = solve_code(grey_f, quad, version, kernel_of(*blur))
-    if sol is None:
-        return False
-    return any(x.valid and x.text == payload for x in zxingcpp.read_barcodes(render_modules(sol.dark)))
+def reads(grey_f, quad, version, blur, payload, search=0.0) -> bool:
+    refits = 4 if search > 0 else 0
+    for sol in solve_codes(grey_f, quad, version, kernel_of(*blur), refits, grow=3, search=search):
+        if any(x.valid and x.text == payload for x in zxingcpp.read_barcodes(render_modules(sol.dark))):
+            return True
+    return False
 
 
 def main() -> None:
@@ -39,6 +42,7 @@ def main() -> None:
     for r in csv.DictReader(open("runs/breakdown-s10.csv")):
         by[int(r["scene"])].append(r)
     a, b = int(sys.argv[1]), int(sys.argv[2])
+    search = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     tally: Counter = Counter()
     for it in photo_suite(b)[a:]:
         grey = None
@@ -64,7 +68,7 @@ def main() -> None:
                     f = (17 + 4 * v) / N_GUESS
                     return kernel_of(max(1.0, est[0] * f), est[1], max(0.3, est[2] * f))
 
-                for v, rho, turned in rank_versions(g, q, kernel_at, turns=(0, 1, 2, 3), keep=3):
+                for v, rho, turned in rank_versions(g, q, kernel_at, turns=(0, 1, 2, 3), keep=3, search=search):
                     if best is None or rho > best[0]:
                         best = (rho, v, turned, shrink)
             if best is None:
@@ -73,8 +77,8 @@ def main() -> None:
             side = (17 + 4 * v) * PX
             rect = rectify(grey, turned, side, int(round(side * 0.15)) + 4)
             length, angle, sigma = deb.estimate_blur(stretch_contrast(rect.image))
-            blurs = [(length, angle, sigma, 0.0), *nearby_blurs(length, angle, sigma, 6)]
-            ok = any(reads(g, turned, v, blur, code.payload) for blur in blurs)
+            blurs = [(length, angle, sigma, 0.0), *nearby_blurs(length, angle, sigma, 6 if search == 0 else 0)]
+            ok = any(reads(g, turned, v, blur, code.payload, search) for blur in blurs)
             tally["read"] += ok
             tally["rho>0.85"] += rho > 0.85
             print(it.meta["index"], r["blur"], r["extent_modules"], f"v{code.version} -> v{v}", round(rho, 3),
