@@ -92,6 +92,8 @@ CONFIGS = {
         Step("deblur-rescale", "deblur", "module", 4.0),
     )),
     "alt-sides-first": CascadeConfig(),  # the default
+    "blurred800": CascadeConfig(followup_blurred_ms=800.0),
+    "refits6": CascadeConfig(grid_refits=6),
     "binarizers3": CascadeConfig(crop_binarizers=("LocalAverage", "GlobalHistogram", "FixedThreshold")),
     "main-side96": CascadeConfig(
         main_steps=(

@@ -344,8 +344,8 @@ def fit_kernel(
     pixels the blur may cover (all when None); fewer unknowns are faster and better determined.
 
     Why: the estimator describes every blur as motion + Gaussian, and shake or defocus is neither; with
-    the modules mostly right, the blur is a small linear problem (one unknown per kernel pixel, tens of
-    thousands of equations), and the next solve under it fixes modules the first one got wrong.
+    the modules mostly right, the blur is a small linear problem (one unknown per kernel pixel, one
+    equation per crop pixel), and the next solve under it fixes modules the first one got wrong.
 
     How: least squares over a fixed random subset of ``samples`` fitted pixels (exact equations, a
     few thousand for a few hundred unknowns), then non-negative least squares by FISTA on the normal
@@ -362,7 +362,8 @@ def fit_kernel(
     if len(ys) > samples:
         pick = np.random.default_rng(0).choice(len(ys), samples, replace=False)
         ys, xs = ys[pick], xs[pick]
-    # row x of the system: U(x - d) for every kernel offset d (U padded by the kernel's reach)
+    # row x of the system: U(x - d) for every kernel offset d (U padded by the kernel's reach; the
+    # kernels here have odd sides, so the flipped window is centred on x)
     windows = np.lib.stride_tricks.sliding_window_view(up, (kh, kw))[ys, xs]
     a = windows[:, ::-1, ::-1].reshape(len(ys), -1)
     inside = np.ones(kh * kw, bool) if support is None else support.ravel()
