@@ -16,9 +16,17 @@ import time
 
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
-from qrdeblur.scan.cascade import Step
+from qrdeblur.scan.cascade import ALT_STEPS, MAIN_STEPS, Step
 
 INF = float("inf")
+def _side(px: int) -> Step:
+    """An alternative step: the generator on the crop scaled so the code is about ``px`` wide."""
+    return Step("deblur-rescale", "deblur", "side", px, stretch=True)
+
+
+# the session-11 alternative steps (ALT_STEPS), by name, for reordered variants
+SIDE96, NATIVE, SIDE176, HALF, MODULE4 = ALT_STEPS
+assert SIDE96 == _side(96) and SIDE176 == _side(176)
 #: the alternative steps until session 11 (earlier configurations above ran with them)
 S10_ALT_STEPS = (
     Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
@@ -69,48 +77,15 @@ CONFIGS = {
     "no-alt": CascadeConfig(alt_steps=()),
     "candidates40": CascadeConfig(max_candidates=40, **S10_ALT),
     "finders11": CascadeConfig(refine_finders=True, **S10_ALT),
-    "alt-sides": CascadeConfig(alt_steps=(
-        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
-        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
-        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 0.5),
-        Step("deblur-rescale", "deblur", "module", 4.0),
-    )),
-    "alt-sides-both-first": CascadeConfig(alt_steps=(
-        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
-        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 0.5),
-        Step("deblur-rescale", "deblur", "module", 4.0),
-    )),
-    "alt-sides-more": CascadeConfig(alt_steps=(
-        Step("deblur-rescale", "deblur", "side", 96, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
-        Step("deblur-rescale", "deblur", "side", 176, stretch=True),
-        Step("deblur-rescale", "deblur", "side", 112, stretch=True),
-        Step("deblur-rescale", "deblur", "native", 0.5),
-        Step("deblur-rescale", "deblur", "module", 4.0),
-    )),
+    "alt-sides": CascadeConfig(alt_steps=(NATIVE, SIDE96, SIDE176, HALF, MODULE4)),
+    "alt-sides-both-first": CascadeConfig(alt_steps=(SIDE96, SIDE176, NATIVE, HALF, MODULE4)),
+    "alt-sides-more": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(112), HALF, MODULE4)),
     "alt-sides-first": CascadeConfig(),  # the default
     "blurred800": CascadeConfig(followup_blurred_ms=800.0),
     "refits6": CascadeConfig(grid_refits=6),
     "binarizers3": CascadeConfig(crop_binarizers=("LocalAverage", "GlobalHistogram", "FixedThreshold")),
-    "main-side96": CascadeConfig(
-        main_steps=(
-            Step("rectify", "none"),
-            Step("sharpen", "sharpen"),
-            Step("deblur", "deblur", "module", 3.0, stretch=True),
-            Step("deblur", "deblur", "side", 128, stretch=True),
-            Step("deblur-rescale", "deblur", "side", 96, stretch=True),
-            Step("grid", "grid"),
-        ),
-        alt_steps=(
-            Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
-            Step("deblur-rescale", "deblur", "side", 176, stretch=True),
-            Step("deblur-rescale", "deblur", "native", 0.5),
-            Step("deblur-rescale", "deblur", "module", 4.0),
-        ),
-    ),
+    # side 96 moved from the alternatives into the main pass, before the grid step
+    "main-side96": CascadeConfig(main_steps=(*MAIN_STEPS[:-1], SIDE96, MAIN_STEPS[-1]), alt_steps=ALT_STEPS[1:]),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }

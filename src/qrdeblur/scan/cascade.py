@@ -422,11 +422,11 @@ class Cascade:
         must be within a module or so) and a generator with a blur estimator.
         """
         from qrdeblur.restore.finder_kernel import kernel_of
-        from qrdeblur.restore.module_grid import PX, VERSIONS, nearby_blurs, rank_versions, render_modules, solve_codes
+        from qrdeblur.restore.module_grid import VERSIONS, nearby_blurs, rank_versions, render_modules, solve_codes
 
         cfg = self.config
-        estimate = getattr(self.deblurrer, "estimate_blur", None)
-        if not cand.exact or cfg.grid_versions <= 0 or time_left < cfg.grid_min_ms or estimate is None:
+        has_estimator = hasattr(self.deblurrer, "estimate_blur")
+        if not cand.exact or cfg.grid_versions <= 0 or time_left < cfg.grid_min_ms or not has_estimator:
             return
         t_end = time.perf_counter() + time_left / 1000
         if "float" not in cache:
@@ -437,9 +437,7 @@ class Cascade:
             """The estimator's blur on the candidate rectified at PX px per module for n modules."""
             key = ("grid-blur", id(cand), n)
             if key not in cache:
-                side = n * PX
-                rect = rectify(grey, cand.quad, side, int(round(side * cfg.margin)) + 4)
-                cache[key] = estimate(stretch_contrast(rect.image))
+                cache[key] = self._blur_on(grey, cand.quad, n)
             return cache[key]
 
         guess = self._modules(cand, grey, cache) or 33.0
@@ -488,13 +486,21 @@ class Cascade:
                 if not solved:
                     break
 
+    def _blur_on(self, grey: np.ndarray, quad, n: int) -> tuple[float, float, float] | None:
+        """The estimator's blur (length, angle, sigma; crop px) on ``quad`` rectified as a code of ``n``
+        modules at the grid's 3 px per module, with the cascade's margin, contrast stretched."""
+        from qrdeblur.restore.module_grid import PX
+
+        side = n * PX
+        rect = rectify(grey, quad, side, int(round(side * self.config.margin)) + 4)
+        return self.deblurrer.estimate_blur(stretch_contrast(rect.image))
+
     def _read_blur_px(self, grey: np.ndarray, read: list) -> float:
         """The largest blur extent (image px: motion length + 2.5 sigma) the generator's estimator sees
         on the codes zxing-cpp read (each rectified at 3 px per module); 0 without an estimator."""
         from qrdeblur.restore.module_grid import PX
 
-        estimate = getattr(self.deblurrer, "estimate_blur", None)
-        if estimate is None or not np.isfinite(self.config.followup_blur_px):
+        if not hasattr(self.deblurrer, "estimate_blur") or not np.isfinite(self.config.followup_blur_px):
             return 0.0
         worst = 0.0
         for bc, corners in read:
@@ -504,11 +510,9 @@ class Cascade:
                 continue
             if n <= 17:
                 continue
-            side = n * PX
-            rect = rectify(grey, corners, side, int(round(side * self.config.margin)) + 4)
-            blur = estimate(stretch_contrast(rect.image))
+            blur = self._blur_on(grey, corners, n)
             if blur is not None:
-                worst = max(worst, (blur[0] + 2.5 * blur[2]) * quad_side(np.asarray(corners)) / side)
+                worst = max(worst, (blur[0] + 2.5 * blur[2]) * quad_side(np.asarray(corners)) / (n * PX))
         return worst
 
     # ------------------------------------------------------------------------------ the cascade
