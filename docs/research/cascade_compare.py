@@ -86,6 +86,10 @@ CONFIGS = {
     "binarizers3": CascadeConfig(crop_binarizers=("LocalAverage", "GlobalHistogram", "FixedThreshold")),
     # side 96 moved from the alternatives into the main pass, before the grid step
     "main-side96": CascadeConfig(main_steps=(*MAIN_STEPS[:-1], SIDE96, MAIN_STEPS[-1]), alt_steps=ALT_STEPS[1:]),
+    # session 12: zxing-cpp on the contrast-equalised photo after the raw decode (default on)
+    "session11": CascadeConfig(contrast_clip=0.0),
+    "contrast": CascadeConfig(),
+    "contrast2": CascadeConfig(contrast_clip=2.0),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
 }

@@ -80,6 +80,18 @@ def test_clean_code_in_a_large_scene_is_read_raw_with_its_corners():
     _assert_corners(codes[0], corners, tol=3.0)
 
 
+def test_a_low_contrast_code_is_read_by_the_contrast_pass_within_any_budget():
+    # dark ink on dark film: 15 grey levels from the code's dark modules to the surround's light
+    scene, corners = _scene("DARK-FILM-7", module_px=4, angle=15)
+    grey = _u8(0.22 + (scene - 0.1) * (0.06 / 0.82))
+    assert int(grey.max()) - int(grey.min()) < 20
+    assert "DARK-FILM-7" not in _zxing_texts(grey)  # zxing-cpp's binarizer sees flat blocks
+    codes = scan(grey, deblurrer=None, budget_ms=0)
+    assert [(c.text, c.method) for c in codes] == [("DARK-FILM-7", "contrast")]
+    _assert_corners(codes[0], corners, tol=3.0)
+    assert scan(grey, deblurrer=None, budget_ms=0, config=CascadeConfig(contrast_clip=0)) == []
+
+
 def test_input_layouts_give_the_same_result():
     scene, _ = _scene("LAYOUT-42", module_px=4, angle=-30)
     grey = _u8(scene)

@@ -67,9 +67,9 @@ def scan(
             (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16.
         model: generator to deblur with (.onnx path); None = the shipped scan generator
             (``scan-wiener-qrunet``, see :func:`qrdeblur.restore.deblurrer.scan_model_path`).
-        budget_ms: time budget for reading the image and the whole cascade; raw decoding always
-            completes, later steps start only while time is left. Loading the model (the first
-            call in a process, ~1 s) is not counted.
+        budget_ms: time budget for reading the image and the whole cascade; raw decoding (with the
+            contrast-equalised pass) always completes, later steps start only while time is left.
+            Loading the model (the first call in a process, ~1 s) is not counted.
         deblurrer: an already loaded :class:`~qrdeblur.restore.deblurrer.Deblurrer` (overrides ``model``).
         config: cascade knobs (:class:`CascadeConfig`).
 
