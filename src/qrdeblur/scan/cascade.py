@@ -216,9 +216,9 @@ class CascadeConfig:
         contrast_clip: after the raw decode, zxing-cpp reads the image again with its local contrast
             equalised (CLAHE with this clip limit, 8 x 8 tiles; 0: not); codes read so report the
             method ``contrast``, and the codes it locates but cannot decode join the candidates.
-            On the ``photo`` suite zxing-cpp reads 226 codes this way (with the raw decode) instead of 222, two of them
-            codes the cascade lost (printed on dark film, 10-18 grey levels of contrast), for about
-            8 ms per photo (session 12).
+            On the ``photo`` suite zxing-cpp reads 226 codes this way (with the raw decode) instead
+            of 222, two of them codes the cascade lost (printed on dark film, 10-18 grey levels of
+            contrast), for about 8 ms per photo (session 12).
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
