@@ -92,9 +92,16 @@ CONFIGS = {
     "contrast2": CascadeConfig(contrast_clip=2.0),
     "blur-followup400": CascadeConfig(followup_blurred_ms=400.0, texture_coherence=INF),
     "blur-followup-5px": CascadeConfig(followup_blur_px=5.0, texture_coherence=INF, followup_blurred_ms=250.0),
+    # session 13: what more time would read (the bound on what a second worker can add)
+    "budget1200": CascadeConfig(),
+    "budget1600": CascadeConfig(),
+    "session12": CascadeConfig(grid_max_ms=float("inf"), texture_beside_detections=False),
+    "gridcap": CascadeConfig(texture_beside_detections=False),
+    "gridcap250": CascadeConfig(grid_max_ms=250.0),
+    "session13": CascadeConfig(),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
-BUDGETS = {"budget900": 900.0}
+BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0}
 
 
 def main() -> None:

@@ -167,6 +167,10 @@ class CascadeConfig:
             and in 9 of the 10 that gained; gated so: 420 vs 412 (400 ms: 422 vs 420), the photos
             read completely 77 ms median (session 11, ``docs/research/followup_blur_probe.py``).
         max_candidates: texture candidates considered per image.
+        texture_beside_detections: a texture box is dropped as a duplicate only when it is centred on a
+            detector's outline and of a like size (:func:`~qrdeblur.scan.locate.centred_on`); False:
+            whenever its centre lies inside one (session 12 and before), which hid a code beside a
+            failed detection that spanned it and its neighbour (session 13).
         texture_coherence: texture candidates whose edges run one way more than this (orientation
             coherence: barcodes, text lines) are ranked lower (:func:`~qrdeblur.scan.locate.coherence_factor`;
             inf: not).
@@ -196,6 +200,10 @@ class CascadeConfig:
         grid_versions: the ``grid`` step solves the modules for this many versions, the best ranked
             (0 turns the step off).
         grid_min_ms: ... and is skipped with less time left than this (it costs 100-400 ms).
+        grid_max_ms: ... and stops after this long on one outline. On the ``photo`` suite every code
+            the step read was read within 310 ms (77 codes, median 134 ms), while a few outlines that
+            fit well but are no code (or one the step cannot read) kept trying nearby blurs until the
+            budget ran out, and the photo's other candidates were never tried (session 13).
         grid_min_correlation: ... and solves only versions whose known modules, blurred and registered,
             correlate with the crop at least this well (codes: about 0.9 and more; on the whole
             ``photo`` suite 0.8 read 401 where 0.85, with variants from 0.9, read 396: session 10).
@@ -241,6 +249,8 @@ class CascadeConfig:
     refine_finders: bool = False
     grid_versions: int = 2
     grid_min_ms: float = 150.0
+    grid_max_ms: float = 350.0
+    texture_beside_detections: bool = True
     grid_min_correlation: float = 0.8
     grid_variant_correlation: float = 0.85
     grid_blur_variants: int = 6
@@ -438,7 +448,7 @@ class Cascade:
         has_estimator = hasattr(self.deblurrer, "estimate_blur")
         if not cand.exact or cfg.grid_versions <= 0 or time_left < cfg.grid_min_ms or not has_estimator:
             return
-        t_end = time.perf_counter() + time_left / 1000
+        t_end = time.perf_counter() + min(time_left, cfg.grid_max_ms) / 1000
         if "float" not in cache:
             cache["float"] = grey.astype(np.float32) / 255.0
         image = cache["float"]
@@ -558,10 +568,16 @@ class Cascade:
             cands += locate.opencv_candidates(grey)
         exact = [c.quad for c in cands]
         # texture boxes centred on a detector quad add nothing: the quad is exact
+        if cfg.texture_beside_detections:
+            def shadowed(c):
+                return locate.centred_on(c, exact)
+        else:
+            def shadowed(c):
+                return locate.covered(c, exact, 0.0)
         cands += [
             c
             for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence)
-            if c.score >= min_score and not locate.covered(c, exact, 0.0)
+            if c.score >= min_score and not shadowed(c)
         ]
 
         cache: dict = {"followup": bool(codes)}

@@ -301,6 +301,28 @@ def covered(candidate: Candidate, quads, grow: float = 0.15) -> bool:
     return any(quad_contains(q, centre, grow) for q in quads)
 
 
+def centred_on(candidate: Candidate, quads, tolerance: float = 0.25, max_ratio: float = 2.0) -> bool:
+    """True when the candidate's centre is within ``tolerance`` of a side of one of ``quads``' centres
+    and its side within ``max_ratio`` of that quad's: the same region, outlined by another source (a
+    texture box includes the blur halo, so it is up to twice the symbol's side).
+
+    Unlike :func:`covered`, a small region beside the middle of a large quad is not the same region:
+    a detection spanning two codes, or a code and its neighbour, does not hide either code."""
+    from qrdeblur.scan.rectify import quad_side
+
+    q = np.asarray(candidate.quad, dtype=np.float64).reshape(4, 2)
+    side, centre = quad_side(q), q.mean(axis=0)
+    for other in quads:
+        o = np.asarray(other, dtype=np.float64).reshape(4, 2)
+        other_side = quad_side(o)
+        if (
+            np.linalg.norm(o.mean(axis=0) - centre) <= tolerance * other_side
+            and other_side / max_ratio <= side <= other_side * max_ratio
+        ):
+            return True
+    return False
+
+
 def same_place(quad, other, tolerance: float = 0.25) -> bool:
     """True when two quads have their centres within ``tolerance`` of a side and similar sizes."""
     from qrdeblur.scan.rectify import quad_side
