@@ -15,6 +15,7 @@ import statistics
 import time
 
 from qrdeblur.bench.photo import photo_suite
+from qrdeblur.restore.deblurrer import Deblurrer, scan_model_path
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, to_grey
 from qrdeblur.scan.cascade import ALT_STEPS, MAIN_STEPS, Step
 
@@ -99,9 +100,14 @@ CONFIGS = {
     "gridcap": CascadeConfig(texture_beside_detections=False),
     "gridcap250": CascadeConfig(grid_max_ms=250.0),
     "session13": CascadeConfig(),
+    "workers1": CascadeConfig(workers=1),
+    "workers2": CascadeConfig(workers=2),
+    "workers2-ort1": CascadeConfig(workers=2),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
 BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0}
+#: configurations run with a generator of their own, with this many onnxruntime threads
+ORT_THREADS = {"workers2-ort1": 1}
 
 
 def main() -> None:
@@ -116,7 +122,10 @@ def main() -> None:
     args = parser.parse_args()
     names = args.configs.split(",")
     deblurrer = load_deblurrer(args.model)
-    cascades = {n: Cascade(deblurrer, CONFIGS[n]) for n in names}
+    path = args.model or scan_model_path()
+    cascades = {
+        n: Cascade(Deblurrer.load(path, ORT_THREADS[n]) if n in ORT_THREADS else deblurrer, CONFIGS[n]) for n in names
+    }
     reads = {n: 0 for n in names}
     ms: dict = {n: [] for n in names}
     easy_ms: dict = {n: [] for n in names}  # photos whose codes the raw decode reads completely

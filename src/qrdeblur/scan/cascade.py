@@ -53,7 +53,9 @@ it is skipped, so a scan ends within about one decode of the budget.
 from __future__ import annotations
 
 import base64
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import cv2
@@ -227,6 +229,8 @@ class CascadeConfig:
             On the ``photo`` suite zxing-cpp reads 226 codes this way (with the raw decode) instead
             of 222, two of them codes the cascade lost (printed on dark film, 10-18 grey levels of
             contrast), for about 8 ms per photo (session 12).
+        workers: units of work (a candidate's main steps, an alternative step on one) run at once
+            on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -259,6 +263,7 @@ class CascadeConfig:
     grid_refit_grow: int = 3
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
+    workers: int = 2
     extra: dict = field(default_factory=dict)
 
 
@@ -323,18 +328,21 @@ class Cascade:
         self.config = config or CascadeConfig()
         self.reader = _Reader()
         self._ms_per_px: float | None = 6e-4  # a prior (2 cores, qrunet), replaced once measured
+        self._lock = threading.Lock()  # guards the codes list of a run, which two workers may extend
+        self._pool: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------------------ bookkeeping
     def _add(self, codes: list[Code], new: Code) -> bool:
         """Append ``new`` unless the same text was already read at an overlapping place."""
         centre = np.mean(np.asarray(new.corners), axis=0)
-        for c in codes:
-            if c.text == new.text and (
-                locate.quad_contains(c.corners, centre, 0.25)
-                or locate.quad_contains(new.corners, np.mean(c.corners, axis=0), 0.25)
-            ):
-                return False
-        codes.append(new)
+        with self._lock:
+            for c in codes:
+                if c.text == new.text and (
+                    locate.quad_contains(c.corners, centre, 0.25)
+                    or locate.quad_contains(new.corners, np.mean(c.corners, axis=0), 0.25)
+                ):
+                    return False
+            codes.append(new)
         return True
 
     # ------------------------------------------------------------------------------ geometry
@@ -579,85 +587,163 @@ class Cascade:
             for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence)
             if c.score >= min_score and not shadowed(c)
         ]
+        work = _Work(self, grey, cands, codes, t0, deadline, grid_deadline, bool(codes))
+        helpers = [self._helpers().submit(work.work) for _ in range(max(0, cfg.workers - 1))]
+        work.work()
+        for helper in helpers:
+            helper.result()
+        return codes
 
-        cache: dict = {"followup": bool(codes)}
+    def _helpers(self) -> ThreadPoolExecutor:
+        """The threads that take units of work beside the caller's (``CascadeConfig.workers`` - 1)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max(1, self.config.workers - 1), thread_name_prefix="qrdeblur-scan")
+        return self._pool
 
-        def is_open(cand: locate.Candidate) -> bool:
-            return not locate.covered(cand, [c.corners for c in codes])
 
-        def refined(found: list[tuple[np.ndarray, str]], parent: locate.Candidate) -> list[locate.Candidate]:
-            return [
+class _Work:
+    """One photo's candidates after the raw decode, and the steps still to run on them, shared by the
+    cascade's workers.
+
+    Units of work, in the order of the module docstring: each detector outline's cheap steps, then
+    their ``grid`` steps; each other candidate with all its main steps, best first (an outline located
+    in a restored crop comes next); then the alternative steps, one over every open candidate before the
+    next. A free worker takes the next unit in that order at the time it asks, so with two workers two
+    units run at once: onnxruntime, OpenCV and the grid solver's FFTs release the GIL, and on the
+    ``photo`` suite one worker keeps about 1.1 of the 2 cores busy (session 13).
+    """
+
+    def __init__(self, cascade: Cascade, grey, cands, codes, t0, deadline, grid_deadline, followup: bool):
+        self.cascade, self.grey, self.cands, self.codes = cascade, grey, cands, codes
+        self.t0, self.deadline, self.grid_deadline = t0, deadline, grid_deadline
+        self.cache: dict = {"followup": followup}
+        self.n_detected = next((k for k, c in enumerate(cands) if c.source not in ("zxing", "opencv")), len(cands))
+        main = cascade.config.main_steps
+        self.detection_stages = ([s for s in main if s.restore != "grid"], [s for s in main if s.restore == "grid"])
+        self.lock = threading.Condition()  # guards everything below, and ``cands``
+        self.stage, self.index = 0, 0  # the detections' stage (cheap, grid) and the next detection in it
+        self.started: set[int] = {id(c) for c in cands[: self.n_detected]}  # candidates given their main steps
+        self.alternative, self.alt_taken = 0, set()  # the alternative step under way, candidates given it
+        self.busy, self.stop = 0, False
+
+    # ------------------------------------------------------------------------------ time
+    def elapsed(self) -> float:
+        return (time.perf_counter() - self.t0) * 1000
+
+    def limit_of(self, step: Step) -> float:
+        return self.grid_deadline if step.restore == "grid" else self.deadline
+
+    def time_is_up(self, step: Step) -> bool | None:
+        """True: stop the scan; None: skip this step (past the follow-up's deadline only the grid step
+        runs, on exact outlines); False: go on."""
+        if self.elapsed() < self.limit_of(step):
+            return False
+        return True if self.elapsed() >= self.grid_deadline else None
+
+    # ------------------------------------------------------------------------------ candidates
+    def is_open(self, cand: locate.Candidate) -> bool:
+        return not locate.covered(cand, [c.corners for c in list(self.codes)])
+
+    def steps_for(self, cand: locate.Candidate, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        # a finder outline comes from a crop the generator failed on: only the grid step is new
+        return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
+
+    def add_outlines(self, found: list[tuple[np.ndarray, str]], parent: locate.Candidate, after_parent: bool):
+        """Outlines located in ``parent``'s restored crop as new exact candidates (none twice): right
+        after the parent (``after_parent``; the main pass takes them next) or at the end; finder
+        outlines (a guess) always at the end. Returns the new candidates."""
+        with self.lock:
+            new = [
                 locate.Candidate(q, source, parent.score, True)
                 for q, source in found
-                if not any(locate.same_place(q, c.quad) for c in cands if c.exact)
+                if not any(locate.same_place(q, c.quad) for c in self.cands if c.exact)
             ]
+            located = [c for c in new if c.source != "finders"]
+            if after_parent:
+                at = next(k for k, c in enumerate(self.cands) if c is parent) + 1
+                self.cands[at:at] = located
+            else:
+                self.cands += located
+                self.started.update(id(c) for c in located)
+            self.cands += [c for c in new if c.source == "finders"]
+            self.lock.notify_all()
+        return located
 
-        def steps_for(cand: locate.Candidate, steps: tuple[Step, ...]) -> tuple[Step, ...]:
-            # a finder outline comes from a crop the generator failed on: only the grid step is new
-            return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
+    # ------------------------------------------------------------------------------ units of work
+    def _next(self) -> tuple[locate.Candidate, tuple[Step, ...], bool] | None:
+        """The next unit (candidate, steps, is an alternative step), None when there is none now."""
+        if self.stop or self.elapsed() >= self.grid_deadline:
+            return None
+        while self.stage < len(self.detection_stages):
+            if self.index < self.n_detected:
+                self.index += 1
+                return self.cands[self.index - 1], tuple(self.detection_stages[self.stage]), False
+            self.stage, self.index = self.stage + 1, 0
+        for cand in self.cands:  # the main pass, also while the alternatives run: located outlines first
+            if id(cand) not in self.started:
+                self.started.add(id(cand))
+                return cand, self.steps_for(cand, self.cascade.config.main_steps), False
+        alt_steps = self.cascade.config.alt_steps
+        while self.alternative < len(alt_steps) and self.elapsed() < self.deadline:
+            for cand in self.cands:
+                if id(cand) not in self.alt_taken and cand.source != "finders":
+                    self.alt_taken.add(id(cand))
+                    if self.is_open(cand):
+                        return cand, (alt_steps[self.alternative],), True
+            self.alternative, self.alt_taken = self.alternative + 1, set()
+        return None
 
-        def limit_of(step: Step) -> float:
-            return grid_deadline if step.restore == "grid" else deadline
+    def work(self) -> None:
+        """Take units until none is left (or the time is up); waits while another worker's unit may
+        still locate new outlines."""
+        while True:
+            with self.lock:
+                unit = self._next()
+                while unit is None and self.busy and not self.stop and self.elapsed() < self.grid_deadline:
+                    self.lock.wait(max(0.001, (self.grid_deadline - self.elapsed()) / 1000))
+                    unit = self._next()
+                if unit is None:
+                    self.lock.notify_all()
+                    return
+                self.busy += 1
+            try:
+                self._run(*unit)
+            finally:
+                with self.lock:
+                    self.busy -= 1
+                    self.lock.notify_all()
 
-        def time_is_up(step: Step) -> bool | None:
-            """True: stop the scan; None: skip this step (past the follow-up's deadline only the grid
-            step runs, on exact outlines); False: go on."""
-            if elapsed() < limit_of(step):
-                return False
-            return True if elapsed() >= grid_deadline else None
+    def _attempt(self, cand, step: Step) -> list[tuple[np.ndarray, str]]:
+        time_left = self.limit_of(step) - self.elapsed()
+        return self.cascade._attempt(self.grey, cand, step, self.codes, self.cache, time_left)
 
-        # the detectors' outlines first: every cheap step on each of them, then their grid steps (a
-        # photo often holds a doubled or false detection, which the grid would spend ~100 ms on)
-        n_detected = next((k for k, c in enumerate(cands) if c.source not in ("zxing", "opencv")), len(cands))
-        cheap = [s for s in cfg.main_steps if s.restore != "grid"]
-        for stage in (cheap, [s for s in cfg.main_steps if s.restore == "grid"]):
-            for cand in cands[:n_detected]:
-                for step in stage:
-                    up = time_is_up(step)
-                    if up:
-                        return codes
-                    if up is None or not is_open(cand):
-                        break
-                    self._attempt(grey, cand, step, codes, cache, limit_of(step) - elapsed())
-        # main pass over the others: every step on a candidate before the next candidate (best
-        # candidates first); a code located (not decoded) in a restored texture crop joins the queue
-        # right after its candidate, with the located outline as an exact quad
-        i = n_detected
-        while i < len(cands):
-            cand = cands[i]
-            i += 1
-            for step in steps_for(cand, cfg.main_steps):
-                up = time_is_up(step)
+    def _run(self, cand: locate.Candidate, steps: tuple[Step, ...], alternative: bool) -> None:
+        """Run ``steps`` on ``cand`` in turn. A main-pass unit skips steps past their deadline; an
+        alternative step's unit runs nothing past the follow-up's deadline, and gives an outline it
+        locates the main steps at once."""
+        main = self.cascade.config.main_steps
+        for step in steps:
+            if alternative:
+                if self.elapsed() >= self.deadline:
+                    return
+            else:
+                up = self.time_is_up(step)
                 if up:
-                    return codes
+                    self.stop = True
+                    return
                 if up is None:
                     continue
-                if not is_open(cand):
-                    break
-                new = refined(self._attempt(grey, cand, step, codes, cache, limit_of(step) - elapsed()), cand)
-                # a located outline is tried next; finder outlines (a guess) after every other candidate
-                cands[i:i] = [c for c in new if c.source != "finders"]
-                cands += [c for c in new if c.source == "finders"]
-        # alternatives: one step over every open candidate before the next step; an outline located
-        # by one gets the main steps at once (and the later alternatives with the others)
-        for step in cfg.alt_steps:
-            j = 0
-            while j < len(cands):
-                cand = cands[j]
-                j += 1
-                if elapsed() >= deadline:
-                    return codes
-                if not is_open(cand) or cand.source == "finders":
-                    continue
-                for new in refined(self._attempt(grey, cand, step, codes, cache, deadline - elapsed()), cand):
-                    cands.append(new)
-                    for main in steps_for(new, cfg.main_steps):
-                        if elapsed() >= deadline:
-                            return codes
-                        if not is_open(new):
+            if not self.is_open(cand):
+                return
+            found = self._attempt(cand, step)
+            if not found:
+                continue
+            for new in self.add_outlines(found, cand, after_parent=not alternative):
+                if alternative:
+                    for first in self.steps_for(new, main):
+                        if self.elapsed() >= self.deadline or not self.is_open(new):
                             break
-                        self._attempt(grey, new, main, codes, cache, deadline - elapsed())
-        return codes
+                        self._attempt(new, first)
 
 
 def equalise_contrast(grey: np.ndarray, clip: float = 4.0) -> np.ndarray:
