@@ -100,6 +100,8 @@ CONFIGS = {
     "gridcap": CascadeConfig(texture_beside_detections=False),
     "gridcap250": CascadeConfig(grid_max_ms=250.0),
     "session13": CascadeConfig(),
+    "finders13": CascadeConfig(refine_finders=True),
+    "gridcap250-13": CascadeConfig(grid_max_ms=250.0),
     "workers1": CascadeConfig(workers=1),
     "workers2": CascadeConfig(workers=2),
     "workers2-ort1": CascadeConfig(workers=2),

@@ -369,7 +369,8 @@ def test_a_code_located_in_a_restored_texture_crop_is_retried_on_its_own_outline
     assert without.framings and not any(without.framings)
 
 
-def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify, workers):
     payload = "https://example.com/reframe/alt?id=0123456789abcdef"
     scene, corners = _scene(payload, module_px=4, angle=-25, centre=(800, 650))
     scrambled, _ = _scene(payload, module_px=4, angle=-25, centre=(800, 650), scramble=True)
@@ -381,7 +382,8 @@ def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify):
         "alt_steps": (cascade_mod.Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),),
     }
     framing = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
-    codes = scan(blurred, deblurrer=framing, config=CascadeConfig(**steps), budget_ms=60_000)
+    codes = scan(blurred, deblurrer=framing, config=CascadeConfig(workers=workers, **steps), budget_ms=60_000)
+    # (two workers: the next alternative step waits until an outline located in this one is given it)
     assert [(c.text, c.method) for c in codes] == [(payload, "deblur-rescale")]
     assert framing.framings[0] is False and framing.framings[-1] is True
     off = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
@@ -479,10 +481,62 @@ def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step(monke
         return real(self, grey, cand, step, codes, cache, time_left)
 
     monkeypatch.setattr(cascade_mod.Cascade, "_attempt", spy)
-    scan(grey, deblurrer=_BlurOnly(1.0, 0.0), budget_ms=5000)
+    scan(grey, deblurrer=_BlurOnly(1.0, 0.0), budget_ms=5000, config=CascadeConfig(workers=1))  # one order
     detected = [r for s, r in order if s == "zxing"]
     first_grid = detected.index("grid")
     n = first_grid // 4  # detections kept: zxing-cpp reports 16, mostly repeats and parts of the two
     assert 2 <= n <= 4
     assert detected[:first_grid] == ["none", "sharpen", "deblur", "deblur"] * n
     assert detected[first_grid : first_grid + n + 1] == ["grid"] * n + ["deblur"]  # then the alternatives
+
+
+def test_the_grid_step_stops_after_grid_max_ms_on_one_outline(monkeypatch):
+    # an outline that fits but whose blur is wrong: the step tries the estimate's refits and then the
+    # nearby blurs; capped, it gives the rest of the budget back to the photo's other candidates
+    from qrdeblur.restore import module_grid
+    from qrdeblur.scan import Cascade, locate
+
+    grey, corners = _motion_scene("GRID-CAP-4", 4.0, 5)
+    cand = locate.Candidate(corners, "zxing", 1.0, True)
+    step = cascade_mod.Step("grid", "grid")
+    solves = []
+    real = module_grid.solve_codes
+
+    def counting(*args, **kwargs):
+        for sol in real(*args, **kwargs):
+            solves.append(1)
+            yield sol
+
+    monkeypatch.setattr(module_grid, "solve_codes", counting)
+    wrong = _BlurOnly(0.7 * 4.0, 42.0)  # without refits nothing reads (see above): every nearby blur is tried
+    codes: list = []
+    uncapped = CascadeConfig(grid_refits=0, grid_variant_correlation=0.0, grid_max_ms=float("inf"))
+    Cascade(wrong, uncapped)._attempt(grey, cand, step, codes, {}, 6e4)
+    assert codes == [] and len(solves) > 3
+    solves.clear()
+    capped = CascadeConfig(grid_refits=0, grid_variant_correlation=0.0, grid_max_ms=0.0)
+    Cascade(wrong, capped)._attempt(grey, cand, step, codes, {}, 6e4)
+    assert codes == [] and solves == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_place_a_restored_crop_locates_is_tried_once(spy_rectify, monkeypatch, workers):
+    # zxing-cpp reports a code it cannot decode once per try: the cascade keeps one outline per place
+    payload = "https://example.com/reframe/once?id=0123456789abcdef"
+    scene, corners = _scene(payload, module_px=4, angle=35, centre=(900, 600))
+    scrambled, _ = _scene(payload, module_px=4, angle=35, centre=(900, 600), scramble=True)
+    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
+    tried = []
+    real = cascade_mod.Cascade._attempt
+
+    def spy(self, grey, cand, step, codes, cache, time_left=np.inf):
+        if cand.source == "refined" and step.restore == "none":
+            tried.append(np.asarray(cand.quad).mean(axis=0))
+        return real(self, grey, cand, step, codes, cache, time_left)
+
+    monkeypatch.setattr(cascade_mod.Cascade, "_attempt", spy)
+    config = CascadeConfig(alt_steps=(), grid_versions=0, workers=workers)
+    never_sharp = _Framing(_u8(scrambled), _u8(scrambled), corners, spy_rectify)  # located, never decoded
+    assert scan(blurred, deblurrer=never_sharp, config=config, budget_ms=60_000) == []
+    assert len(tried) == 1
+    assert np.linalg.norm(tried[0] - corners.mean(axis=0)) < 8

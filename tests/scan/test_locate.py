@@ -78,3 +78,15 @@ def test_a_blurred_code_ranks_above_a_barcode_of_its_size():
     # the shape score alone hardly tells them apart: the barcode is as square and as filled
     code_score, barcode_score = scores(float("inf"))
     assert barcode_score > 0.9 * code_score
+
+
+def test_centred_on_is_the_same_region_not_any_region_inside():
+    square = np.array([[0, 0], [100, 0], [100, 100], [0, 100]], float)
+    halo = locate.Candidate(square * 1.3 - 15, "texture")  # the same code with its blur halo
+    assert locate.centred_on(halo, [square])
+    # a code beside the middle of a large detection (one spanning it and its neighbour): kept apart
+    beside = locate.Candidate(square * 0.45 + [5, 50], "texture")
+    assert locate.covered(beside, [square], 0.0) and not locate.centred_on(beside, [square])
+    # a small part in the middle is not the same region either
+    assert not locate.centred_on(locate.Candidate(square * 0.3 + 35, "texture"), [square])
+    assert not locate.centred_on(halo, [])

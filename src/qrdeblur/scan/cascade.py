@@ -9,7 +9,8 @@ Order and why:
    binarizer takes a block of under 24 grey levels for a flat one, so a code printed in dark ink on
    a dark film is invisible to it however sharp (``CascadeConfig.contrast_clip``).
 2. **candidates** (:mod:`qrdeblur.scan.locate`): those detections, then high-contrast texture
-   regions (best first), minus the ones an already decoded code covers. When the raw decode read
+   regions (best first), minus the ones an already decoded code covers and those centred on a
+   detection (the same region; ``texture_beside_detections``). When the raw decode read
    something, only code-like regions (score >= ``followup_min_score``) are tried, and only until
    ``followup_ms``: easy photos stay fast, and a second code beside the one read is still looked for.
    When the codes read are themselves blurred (``followup_blur_px``, the generator's estimate on
@@ -26,7 +27,8 @@ Order and why:
    :mod:`qrdeblur.scan.finders`), ``grid``: the versions are ranked by how their known modules fit,
    the grid registered, and the modules solved under the estimated blur, then under the blur refitted
    to the solved modules (:mod:`qrdeblur.restore.module_grid`); it reads codes blurred over 3-5
-   modules that no pixel restorer here reads, at 100-400 ms a try, so it comes after the generator.
+   modules that no pixel restorer here reads, at 100-350 ms a try (``grid_max_ms``), so it comes after
+   the generator.
 4. **alternatives**, step by step over the candidates still unread (:data:`ALT_STEPS`): the code
    about 96 px wide, the native scale, about 176 px wide, half the native scale, 4 px per module
    (``deblur-rescale``); mostly for the outlines zxing-cpp locates in them (``refine``). The
@@ -231,6 +233,10 @@ class CascadeConfig:
             contrast), for about 8 ms per photo (session 12).
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
+            On 2 cores a second worker does not pay: one already keeps 1.8-1.9 cores busy
+            (onnxruntime's threads), two with onnxruntime on one thread each try about 25 % more steps
+            in a hard photo's budget, and on ``photo`` scenes 0-89 read 144 codes (142 with
+            onnxruntime's default threads) where one reads 145 (session 13). Not measured on more cores.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -263,7 +269,7 @@ class CascadeConfig:
     grid_refit_grow: int = 3
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
-    workers: int = 2
+    workers: int = 1
     extra: dict = field(default_factory=dict)
 
 
@@ -608,9 +614,11 @@ class _Work:
     Units of work, in the order of the module docstring: each detector outline's cheap steps, then
     their ``grid`` steps; each other candidate with all its main steps, best first (an outline located
     in a restored crop comes next); then the alternative steps, one over every open candidate before the
-    next. A free worker takes the next unit in that order at the time it asks, so with two workers two
-    units run at once: onnxruntime, OpenCV and the grid solver's FFTs release the GIL, and on the
-    ``photo`` suite one worker keeps about 1.1 of the 2 cores busy (session 13).
+    next. A free worker takes the next unit in that order at the time it asks; the alternatives move
+    to their next step only when no unit of the current one is under way, so an outline located in
+    one is given the rest of the step too. With one worker (the default) this is the sequential
+    cascade; with two, two units run at once (onnxruntime, OpenCV and the grid solver's FFTs release
+    the GIL).
     """
 
     def __init__(self, cascade: Cascade, grey, cands, codes, t0, deadline, grid_deadline, followup: bool):
@@ -624,6 +632,7 @@ class _Work:
         self.stage, self.index = 0, 0  # the detections' stage (cheap, grid) and the next detection in it
         self.started: set[int] = {id(c) for c in cands[: self.n_detected]}  # candidates given their main steps
         self.alternative, self.alt_taken = 0, set()  # the alternative step under way, candidates given it
+        self.alt_running = 0  # its units under way (which may add candidates it must visit too)
         self.busy, self.stop = 0, False
 
     # ------------------------------------------------------------------------------ time
@@ -653,11 +662,10 @@ class _Work:
         after the parent (``after_parent``; the main pass takes them next) or at the end; finder
         outlines (a guess) always at the end. Returns the new candidates."""
         with self.lock:
-            new = [
-                locate.Candidate(q, source, parent.score, True)
-                for q, source in found
-                if not any(locate.same_place(q, c.quad) for c in self.cands if c.exact)
-            ]
+            new: list[locate.Candidate] = []
+            for q, source in found:  # zxing-cpp reports a code once per try: one candidate per place
+                if not any(locate.same_place(q, c.quad) for c in self.cands + new if c.exact):
+                    new.append(locate.Candidate(q, source, parent.score, True))
             located = [c for c in new if c.source != "finders"]
             if after_parent:
                 at = next(k for k, c in enumerate(self.cands) if c is parent) + 1
@@ -671,7 +679,10 @@ class _Work:
 
     # ------------------------------------------------------------------------------ units of work
     def _next(self) -> tuple[locate.Candidate, tuple[Step, ...], bool] | None:
-        """The next unit (candidate, steps, is an alternative step), None when there is none now."""
+        """The next unit (candidate, steps, is an alternative step), None when there is none now.
+
+        The alternative steps move on to the next only when no unit of the current one is under way:
+        an outline that one locates is given the rest of the step too."""
         if self.stop or self.elapsed() >= self.grid_deadline:
             return None
         while self.stage < len(self.detection_stages):
@@ -689,7 +700,10 @@ class _Work:
                 if id(cand) not in self.alt_taken and cand.source != "finders":
                     self.alt_taken.add(id(cand))
                     if self.is_open(cand):
+                        self.alt_running += 1
                         return cand, (alt_steps[self.alternative],), True
+            if self.alt_running:
+                return None
             self.alternative, self.alt_taken = self.alternative + 1, set()
         return None
 
@@ -711,6 +725,7 @@ class _Work:
             finally:
                 with self.lock:
                     self.busy -= 1
+                    self.alt_running -= unit[2]
                     self.lock.notify_all()
 
     def _attempt(self, cand, step: Step) -> list[tuple[np.ndarray, str]]:
