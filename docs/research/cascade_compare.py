@@ -28,6 +28,8 @@ def _side(px: int) -> Step:
 # the session-11 alternative steps (ALT_STEPS), by name, for reordered variants
 SIDE96, NATIVE, SIDE176, HALF, MODULE4 = ALT_STEPS
 assert SIDE96 == _side(96) and SIDE176 == _side(176)
+#: side 176 with a margin of 0.4 of the side instead of 0.15 (session 13)
+SIDE176_WIDE = Step("deblur-rescale", "deblur", "side", 176, stretch=True, margin=0.4)
 #: the alternative steps until session 11 (earlier configurations above ran with them)
 S10_ALT_STEPS = (
     Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),
@@ -101,6 +103,12 @@ CONFIGS = {
     "gridcap250": CascadeConfig(grid_max_ms=250.0),
     "session13": CascadeConfig(),
     "finders13": CascadeConfig(refine_finders=True),
+    # session 13: larger restorations of the texture boxes, to locate the codes no detector outlines
+    "alt224": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(224), HALF, MODULE4)),
+    "alt176m": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, SIDE176_WIDE, HALF, MODULE4)),
+    "alt224-176m": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(224), SIDE176_WIDE, HALF, MODULE4)),
+    "alt176m-only": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176_WIDE, HALF, MODULE4)),
+    "alt176m-first": CascadeConfig(alt_steps=(SIDE96, SIDE176_WIDE, NATIVE, HALF, MODULE4)),
     "gridcap250-13": CascadeConfig(grid_max_ms=250.0),
     "workers1": CascadeConfig(workers=1),
     "workers2": CascadeConfig(workers=2),

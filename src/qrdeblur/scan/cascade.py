@@ -113,6 +113,8 @@ class Step:
         stretch: stretch the crop's contrast to the full range (1st and 99th percentiles to black
             and white) before restoring it. The generator learned full-contrast codes; a label in
             a photo is often grey on tinted paper under uneven light.
+        margin: the crop's margin around the candidate square, as a fraction of its side (None: the
+            configuration's ``margin``).
     """
 
     method: str
@@ -120,6 +122,7 @@ class Step:
     scale: str = "native"
     factor: float = 1.0
     stretch: bool = False
+    margin: float | None = None
 
 
 #: First pass over the candidates, best candidate first: the cheap steps (the rectified crop as is,
@@ -376,10 +379,10 @@ class Cascade:
         else:
             side = quad_side(cand.quad) * step.factor
         side = int(np.clip(round(side), cfg.min_side, cfg.max_side))
-        key = (id(cand), side)
+        fraction = cfg.margin if step.margin is None else step.margin
+        key = (id(cand), side, fraction)
         if key not in cache:
-            margin = int(round(side * cfg.margin)) + 4
-            cache[key] = rectify(grey, cand.quad, side, margin)
+            cache[key] = rectify(grey, cand.quad, side, int(round(side * fraction)) + 4)
         return cache[key]
 
     def _attempt(
