@@ -107,6 +107,8 @@ CONFIGS = {
     "alt224": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(224), HALF, MODULE4)),
     "alt176m": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, SIDE176_WIDE, HALF, MODULE4)),
     "alt224-176m": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(224), SIDE176_WIDE, HALF, MODULE4)),
+    "versions3-13": CascadeConfig(grid_versions=3),
+    "budget950-13": CascadeConfig(),
     "alt176m-only": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176_WIDE, HALF, MODULE4)),
     "alt176m-first": CascadeConfig(alt_steps=(SIDE96, SIDE176_WIDE, NATIVE, HALF, MODULE4)),
     "gridcap250-13": CascadeConfig(grid_max_ms=250.0),
@@ -115,7 +117,7 @@ CONFIGS = {
     "workers2-ort1": CascadeConfig(workers=2),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
-BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0}
+BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0}
 #: configurations run with a generator of their own, with this many onnxruntime threads
 ORT_THREADS = {"workers2-ort1": 1}
 
