@@ -5,7 +5,9 @@ Usage: python docs/research/texture_restore_probe.py [--census runs/s13-census30
 two best texture boxes covering its centre are rectified at sides 96-256 px, as they are or grown 1.3x,
 with margins of 0.15 or 0.4 of the side, contrast stretched and restored by the shipped scan
 generator; a variant counts when zxing-cpp (decoded or located) gives an outline within 1.5 modules
-of every corner. Prints the variants that located each code, then per variant the codes located.
+of every corner. Prints the variants that located each code, then per variant the codes located; and
+for each code its best covering box: rank, score (square parts cut from irregular blobs score at most
+0.35) and how far its corners are, in modules.
 Why: the cascade's alternative steps exist to locate codes in texture boxes (``refine``); session 13
 asked whether other sizes or margins would locate the codes still lost (``cascade_compare.py`` configs
 ``alt224`` and ``alt176m*`` for the trials in the cascade).
@@ -45,6 +47,7 @@ def main() -> None:
     deblurrer, reader = load_deblurrer(None), _Reader()
     hits: Counter = Counter()
     located = 0
+    low: list[bool] = []
     boxes: dict = {}
     for row in rows:
         scene = int(row["scene"])
@@ -55,6 +58,15 @@ def main() -> None:
         corners = np.asarray(code.corners, np.float64).reshape(4, 2)
         tolerance = 1.5 * float(row["module_px"])
         covering = [c for c in boxes[scene] if locate.quad_contains(c.quad, corners.mean(axis=0), 0.0)][:2]
+        if covering:
+            best = covering[0]
+            rank = next(k for k, c in enumerate(boxes[scene]) if c is best)
+            off = min(
+                np.linalg.norm(np.roll(np.asarray(best.quad).reshape(4, 2), k, axis=0) - corners, axis=1).max()
+                for k in range(4)
+            ) / float(row["module_px"])
+            low.append(best.score <= 0.35)
+            print(f"  best box: rank {rank}, score {best.score:.3f}, corners {off:.1f} modules off")
         found = set()
         for cand in covering:
             box = np.asarray(cand.quad, np.float64).reshape(4, 2)
@@ -69,7 +81,8 @@ def main() -> None:
         hits.update(found)
         located += bool(found)
         print(scene, f"v{row['version']}", row["blur"], row["extent_modules"], "located by", sorted(found), flush=True)
-    print(f"{located} of {len(rows)} codes located by some variant")
+    print(f"{located} of {len(rows)} codes located by some variant; {sum(low)} of {len(low)} covered best by a box"
+          " scoring <= 0.35")
     for (side, growth, margin), n in hits.most_common():
         print(f"side {side:3d}  box x{growth}  margin {margin}: {n}")
 
