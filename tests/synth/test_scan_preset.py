@@ -52,8 +52,21 @@ def test_targets_are_clean_codes_on_white(scan_pairs):
         s = pair.sharp
         # area-averaged edges only: most pixels are pure black or white
         assert np.mean((s < 0.02) | (s > 0.98)) > 0.6
-        # the observation is aligned with its target: positively correlated despite the blur
-        assert np.corrcoef(s.ravel(), pair.blurred.ravel())[0, 1] > -0.05 or s.std() < 0.05
+
+
+def test_mildly_blurred_observations_are_aligned_with_their_targets(scan_pairs):
+    # the observation is aligned with its target: clearly correlated where the blur (motion + 2.5 sigma +
+    # the defocus disk's diameter, crop px) spans under 1.5 modules. A code blurred over several modules
+    # may correlate negatively with its own target (a disk's and a motion streak's spectra have negative
+    # lobes), so heavier blurs say nothing about alignment; a target a few modules off correlates ~0.
+    mild = []
+    for pair in scan_pairs:
+        length, _, sigma, disk = pair.meta["crop_blur_disk"]
+        module = pair.meta["side"] / (17 + 4 * pair.meta["version"])
+        if length + 2.5 * sigma + 2 * disk < 1.5 * module and pair.sharp.std() > 0.05:
+            mild.append(np.corrcoef(pair.sharp.ravel(), pair.blurred.ravel())[0, 1])
+    assert len(mild) >= 8
+    assert min(mild) > 0.3
 
 
 def test_observations_correlate_with_their_targets_on_average(scan_pairs):
