@@ -107,6 +107,8 @@ CONFIGS = {
     "alt224": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(224), HALF, MODULE4)),
     "alt176m": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, SIDE176_WIDE, HALF, MODULE4)),
     "alt224-176m": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176, _side(224), SIDE176_WIDE, HALF, MODULE4)),
+    "no-split": CascadeConfig(texture_split=False),
+    "split": CascadeConfig(),
     "versions3-13": CascadeConfig(grid_versions=3),
     "budget950-13": CascadeConfig(),
     "alt176m-only": CascadeConfig(alt_steps=(SIDE96, NATIVE, SIDE176_WIDE, HALF, MODULE4)),

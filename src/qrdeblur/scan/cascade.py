@@ -174,6 +174,9 @@ class CascadeConfig:
             and in 9 of the 10 that gained; gated so: 420 vs 412 (400 ms: 422 vs 420), the photos
             read completely 77 ms median (session 11, ``docs/research/followup_blur_probe.py``).
         max_candidates: texture candidates considered per image.
+        texture_split: irregular texture regions (a code merged with the text or texture beside it) are
+            also cut at their necks into parts with outlines of their own
+            (:func:`~qrdeblur.scan.locate.texture_candidates` ``split``).
         texture_beside_detections: a texture box is dropped as a duplicate only when it is centred on a
             detector's outline and of a like size (:func:`~qrdeblur.scan.locate.centred_on`); False:
             whenever its centre lies inside one (session 12 and before), which hid a code beside a
@@ -264,6 +267,7 @@ class CascadeConfig:
     grid_min_ms: float = 150.0
     grid_max_ms: float = 350.0
     texture_beside_detections: bool = True
+    texture_split: bool = True
     grid_min_correlation: float = 0.8
     grid_variant_correlation: float = 0.85
     grid_blur_variants: int = 6
@@ -593,7 +597,7 @@ class Cascade:
                 return locate.covered(c, exact, 0.0)
         cands += [
             c
-            for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence)
+            for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
             if c.score >= min_score and not shadowed(c)
         ]
         work = _Work(self, grey, cands, codes, t0, deadline, grid_deadline, bool(codes))

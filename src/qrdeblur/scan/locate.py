@@ -43,6 +43,10 @@ TEXTURE_LEVELS = (0.7, 0.5, 0.35, 0.22, 0.14)
 TEXTURE_NMS_IOU = 0.7
 #: Orientation coherence above which a texture region's score is lowered (:func:`coherence_factor`).
 TEXTURE_COHERENCE_LOW = 0.7
+#: Depths (fractions of an irregular blob's thickest part) at which it is cut into parts (:func:`_separated_parts`).
+TEXTURE_SPLIT_DEPTHS = (0.3, 0.45, 0.6, 0.75)
+#: Score factor of such a part, against a blob that stood alone.
+TEXTURE_SPLIT_WEIGHT = 0.8
 #: Smallest candidate side in working pixels (a 2 px-module version-1 code is 42 px in a 2000 px photo).
 TEXTURE_MIN_SIDE = 12
 
@@ -164,17 +168,22 @@ def _box_iou(a, b) -> float:
     return inter / max(union, 1e-9)
 
 
-def _outline(contour: np.ndarray, rect) -> np.ndarray:
+def _outline(contour: np.ndarray, rect, tolerances=(0.04,)) -> np.ndarray:
     """A 4-corner outline of a blob: its hull simplified to a quadrilateral when it is one (keeps
-    perspective), else the minimum-area rotated box."""
+    perspective; simplified at each of ``tolerances``, fractions of the perimeter, until one gives four
+    corners), else the minimum-area rotated box."""
     from qrdeblur.scan.rectify import order_quad
 
     hull = cv2.convexHull(contour)
     peri = cv2.arcLength(hull, True)
-    approx = cv2.approxPolyDP(hull, 0.04 * peri, True).reshape(-1, 2)
-    if len(approx) == 4 and cv2.isContourConvex(approx.astype(np.int32)):
-        if cv2.contourArea(approx.astype(np.float32)) >= 0.85 * cv2.contourArea(hull):
-            return order_quad(approx)
+    for tolerance in tolerances:
+        approx = cv2.approxPolyDP(hull, tolerance * peri, True).reshape(-1, 2)
+        if len(approx) > 4:
+            continue
+        if len(approx) == 4 and cv2.isContourConvex(approx.astype(np.int32)):
+            if cv2.contourArea(approx.astype(np.float32)) >= 0.85 * cv2.contourArea(hull):
+                return order_quad(approx)
+        break
     return order_quad(cv2.boxPoints(rect))
 
 
@@ -197,6 +206,14 @@ def coherence_factor(coherence: float, low: float = TEXTURE_COHERENCE_LOW, high:
     return float(max(0.2, 1.0 - 0.8 * (coherence - low) / (high - low)))
 
 
+def _inner_distance(blob: np.ndarray) -> np.ndarray:
+    """Each blob pixel's distance to the nearest pixel outside the blob. The blob is cut out at its
+    bounding box, so it touches the crop's edges: padded with background first, or the distances there
+    run on past the edge (a blob's thickness came out up to twice its width)."""
+    padded = cv2.copyMakeBorder(blob, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
+
+
 def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3) -> list[tuple]:
     """Square parts of an irregular blob (a code merged with the text or barcode beside it).
 
@@ -204,7 +221,7 @@ def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3)
     the half side of the largest square that fits: a code is the thickest part of such a blob.
     Returns rotated boxes ((cx, cy), (side, side), angle) in working pixels, thickest first.
     """
-    dist = cv2.distanceTransform(blob, cv2.DIST_L2, 5)
+    dist = _inner_distance(blob)
     r_min = TEXTURE_MIN_SIDE / 2
     peaks = (dist >= cv2.dilate(dist, np.ones((5, 5), np.uint8))) & (dist >= r_min)
     ys, xs = np.nonzero(peaks)
@@ -228,8 +245,44 @@ def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3)
     return boxes
 
 
+def _separated_parts(blob: np.ndarray, offset: tuple[int, int], fractions=TEXTURE_SPLIT_DEPTHS) -> list[tuple]:
+    """The square-ish, filled parts of an irregular blob once the necks joining them are cut.
+
+    A code that touches a text block or a barcode merges with it into one contrast blob, joined by a
+    neck narrower than either. Eroding the blob to the pixels deeper than ``fraction`` of its
+    thickest part (distance transform) cuts the necks; each core grown back by the same depth, within
+    the blob, is a part with its own outline (a turned or sheared code keeps its shape, where a box
+    around the thickest point does not). Returns (contour in working px, minimum-area rect, area).
+    """
+    dist = _inner_distance(blob)
+    deepest = float(dist.max())
+    parts = []
+    for fraction in fractions:
+        depth = fraction * deepest
+        if depth < 2:
+            continue
+        cores = (dist > depth).astype(np.uint8)
+        n = cv2.connectedComponents(cores, connectivity=8)[0]
+        if n <= 2:  # nothing was cut apart at this depth
+            continue
+        # grown back: the blob pixels within ``depth`` of a core, each to its nearest core
+        reach, nearest = cv2.distanceTransformWithLabels(
+            1 - cores, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_CCOMP
+        )
+        inside = (reach <= depth) & (blob > 0)
+        for label in np.unique(nearest[cores > 0]):
+            part = (inside & (nearest == label)).astype(np.uint8)
+            area = int(part.sum())
+            if area < TEXTURE_MIN_SIDE**2:
+                continue
+            contours, _ = cv2.findContours(part, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            contour = max(contours, key=cv2.contourArea) + np.array(offset, dtype=np.int32)
+            parts.append((contour, cv2.minAreaRect(contour), area))
+    return parts
+
+
 def texture_candidates(
-    grey: np.ndarray, max_candidates: int = 40, coherence_low: float = TEXTURE_COHERENCE_LOW
+    grey: np.ndarray, max_candidates: int = 40, coherence_low: float = TEXTURE_COHERENCE_LOW, split: bool = True
 ) -> list[Candidate]:
     """Square-ish, filled regions of high local contrast (see the module docstring), best first;
     regions whose edges run one way (coherence above ``coherence_low``; inf: none) demoted."""
@@ -261,7 +314,20 @@ def texture_candidates(
                 quad = _outline(contour, rect)
                 found.append((_score(fill, aspect, np.sqrt(area) / s, contrast), quad))
                 continue
-            # irregular: a code touching a barcode or a text block; take its thick square parts
+            # irregular: a code touching a barcode or a text block; cut it at its necks
+            if split:
+                for contour, part_rect, part_area in _separated_parts(np.ascontiguousarray(blob), (x, y)):
+                    pw, ph = part_rect[1]
+                    if min(pw, ph) < TEXTURE_MIN_SIDE:
+                        continue
+                    part_aspect = max(pw, ph) / max(1.0, min(pw, ph))
+                    part_fill = part_area / max(1.0, pw * ph)
+                    if part_aspect <= 1.6 and part_fill >= 0.6:
+                        score = _score(part_fill, part_aspect, np.sqrt(part_area) / s, contrast)
+                        # a part cut from a neck has a notch: simplified harder to find its four corners
+                        quad = _outline(contour, part_rect, (0.04, 0.06, 0.08, 0.1))
+                        found.append((TEXTURE_SPLIT_WEIGHT * score, quad))
+            # ... and take its thick square parts
             for box in _square_parts(np.ascontiguousarray(blob), (x, y)):
                 side = box[1][0]
                 found.append((0.35 * _score(0.9, 1.0, side / s, contrast), order_quad(cv2.boxPoints(box))))
