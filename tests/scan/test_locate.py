@@ -90,3 +90,45 @@ def test_centred_on_is_the_same_region_not_any_region_inside():
     # a small part in the middle is not the same region either
     assert not locate.centred_on(locate.Candidate(square * 0.3 + 35, "texture"), [square])
     assert not locate.centred_on(halo, [])
+
+
+def test_inner_distance_ends_at_the_blob_box_edge():
+    # a 10 px band filling its box: 5 px deep at most (without the padding it ran on past the edges)
+    band = np.ones((10, 40), np.uint8)
+    assert locate._inner_distance(band).max() == pytest.approx(5.0, abs=0.6)
+
+
+def _turned_code_touching_text():
+    """A code turned 45 degrees whose top corner touches a block of text lines: one contrast blob."""
+    scene = np.full((700, 900), 0.7, np.float32)
+    code = _code("SPLIT-ME-FROM-THE-TEXT", module_px=5)
+    side = code.shape[0]
+    centre = (450.0, 420.0)
+    turn = cv2.getRotationMatrix2D((side / 2, side / 2), 45, 1.0)
+    turn[:, 2] += np.array(centre) - side / 2
+    paper = cv2.warpAffine(np.ones_like(code), turn, (900, 700), flags=cv2.INTER_LINEAR)
+    ink = cv2.warpAffine(code, turn, (900, 700), flags=cv2.INTER_LINEAR)
+    scene = scene * (1 - paper) + ink * paper
+    top = centre[1] - side / np.sqrt(2)  # the turned code's top corner
+    for k in range(8):  # text lines just above it, 6 px strokes
+        y = int(top) - 12 - 14 * k
+        scene[y : y + 6, 150:750] = 0.15
+    corners = cv2.transform(np.float32([[[0, 0], [side, 0], [side, side], [0, side]]]), turn)[0]
+    scene = cv2.GaussianBlur(scene, (0, 0), 2.0)
+    return np.clip(scene * 255, 0, 255).astype(np.uint8), corners, side
+
+
+def test_a_code_merged_with_text_gets_its_own_outline_when_the_blob_is_split():
+    grey, corners, side = _turned_code_touching_text()
+
+    def best_error(split):
+        """The smallest largest-corner error (px) of a candidate covering the code's centre."""
+        errors = [
+            min(np.linalg.norm(np.roll(np.asarray(c.quad), k, axis=0) - corners, axis=1).max() for k in range(4))
+            for c in locate.texture_candidates(grey, 24, split=split)
+            if locate.quad_contains(c.quad, corners.mean(axis=0))
+        ]
+        return min(errors)
+
+    assert best_error(True) < 0.12 * side
+    assert best_error(False) > 0.25 * side  # a box around the blob's thickest point, the wrong way round
