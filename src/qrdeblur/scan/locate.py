@@ -11,9 +11,10 @@ Three sources, in the order the cascade tries them:
    several levels (a code blurred to low contrast appears only at the low levels, where the sharp
    text around it merges into bigger blobs; at high levels it is the other way round). Square-ish,
    filled components become their outline (a quadrilateral when the hull is one, else the rotated
-   box); irregular ones (a code touching a barcode or a text block) give their thickest square
-   parts (distance-transform peaks). Ranked by shape, not contrast (:func:`_score`), near
-   duplicates removed.
+   box); irregular ones (a code touching a barcode or a text block) are cut at their necks into
+   parts with outlines of their own (:func:`_separated_parts`; a turned code keeps its shape), and
+   give their thickest square parts (distance-transform peaks) too. Ranked by shape, not contrast
+   (:func:`_score`), near duplicates removed.
 
 Measured on the first 90 scenes of the ``photo`` suite, over the 93 codes zxing-cpp could not read
 (9 mild, 36 moderate, 48 severe): zxing-cpp's failed detections cover 9 of them, OpenCV's detector
