@@ -125,7 +125,7 @@ def test_a_code_merged_with_text_gets_its_own_outline_when_the_blob_is_split():
         """The smallest largest-corner error (px) of a candidate covering the code's centre."""
         errors = [
             min(np.linalg.norm(np.roll(np.asarray(c.quad), k, axis=0) - corners, axis=1).max() for k in range(4))
-            for c in locate.texture_candidates(grey, 24, split=split)
+            for c in locate.texture_candidates(grey, 24, split=locate.TEXTURE_SPLIT_WEIGHT if split else 0.0)
             if locate.quad_contains(c.quad, corners.mean(axis=0))
         ]
         return min(errors)

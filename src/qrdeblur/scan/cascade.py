@@ -175,8 +175,8 @@ class CascadeConfig:
             read completely 77 ms median (session 11, ``docs/research/followup_blur_probe.py``).
         max_candidates: texture candidates considered per image.
         texture_split: irregular texture regions (a code merged with the text or texture beside it) are
-            also cut at their necks into parts with outlines of their own
-            (:func:`~qrdeblur.scan.locate.texture_candidates` ``split``).
+            also cut at their necks into parts with outlines of their own, scored this fraction of a
+            region that stood alone (0: not cut; :func:`~qrdeblur.scan.locate.texture_candidates`).
         texture_beside_detections: a texture box is dropped as a duplicate only when it is centred on a
             detector's outline and of a like size (:func:`~qrdeblur.scan.locate.centred_on`); False:
             whenever its centre lies inside one (session 12 and before), which hid a code beside a
@@ -267,7 +267,7 @@ class CascadeConfig:
     grid_min_ms: float = 150.0
     grid_max_ms: float = 350.0
     texture_beside_detections: bool = True
-    texture_split: bool = True
+    texture_split: float = locate.TEXTURE_SPLIT_WEIGHT
     grid_min_correlation: float = 0.8
     grid_variant_correlation: float = 0.85
     grid_blur_variants: int = 6

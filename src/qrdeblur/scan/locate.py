@@ -283,10 +283,15 @@ def _separated_parts(blob: np.ndarray, offset: tuple[int, int], fractions=TEXTUR
 
 
 def texture_candidates(
-    grey: np.ndarray, max_candidates: int = 40, coherence_low: float = TEXTURE_COHERENCE_LOW, split: bool = True
+    grey: np.ndarray,
+    max_candidates: int = 40,
+    coherence_low: float = TEXTURE_COHERENCE_LOW,
+    split: float = TEXTURE_SPLIT_WEIGHT,
 ) -> list[Candidate]:
     """Square-ish, filled regions of high local contrast (see the module docstring), best first;
-    regions whose edges run one way (coherence above ``coherence_low``; inf: none) demoted."""
+    regions whose edges run one way (coherence above ``coherence_low``; inf: none) demoted.
+
+    ``split``: the score factor of the parts cut from irregular blobs (0: not cut)."""
     from qrdeblur.scan.rectify import order_quad
 
     rel, s = contrast_map(grey)
@@ -316,7 +321,7 @@ def texture_candidates(
                 found.append((_score(fill, aspect, np.sqrt(area) / s, contrast), quad))
                 continue
             # irregular: a code touching a barcode or a text block; cut it at its necks
-            if split:
+            if split > 0:
                 for contour, part_rect, part_area in _separated_parts(np.ascontiguousarray(blob), (x, y)):
                     pw, ph = part_rect[1]
                     if min(pw, ph) < TEXTURE_MIN_SIDE:
@@ -327,7 +332,7 @@ def texture_candidates(
                         score = _score(part_fill, part_aspect, np.sqrt(part_area) / s, contrast)
                         # a part cut from a neck has a notch: simplified harder to find its four corners
                         quad = _outline(contour, part_rect, (0.04, 0.06, 0.08, 0.1))
-                        found.append((TEXTURE_SPLIT_WEIGHT * score, quad))
+                        found.append((split * score, quad))
             # ... and take its thick square parts
             for box in _square_parts(np.ascontiguousarray(blob), (x, y)):
                 side = box[1][0]
