@@ -210,7 +210,7 @@ def coherence_factor(coherence: float, low: float = TEXTURE_COHERENCE_LOW, high:
 def _inner_distance(blob: np.ndarray) -> np.ndarray:
     """Each blob pixel's distance to the nearest pixel outside the blob. The blob is cut out at its
     bounding box, so it touches the crop's edges: padded with background first, or the distances there
-    run on past the edge (a blob's thickness came out up to twice its width)."""
+    run on past the edge (a blob's thickness came out larger than the blob)."""
     padded = cv2.copyMakeBorder(blob, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     return cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
 
@@ -247,7 +247,8 @@ def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3)
 
 
 def _separated_parts(blob: np.ndarray, offset: tuple[int, int], fractions=TEXTURE_SPLIT_DEPTHS) -> list[tuple]:
-    """The square-ish, filled parts of an irregular blob once the necks joining them are cut.
+    """The parts of an irregular blob once the necks joining them are cut (the caller keeps the
+    square-ish, filled ones).
 
     A code that touches a text block or a barcode merges with it into one contrast blob, joined by a
     neck narrower than either. Eroding the blob to the pixels deeper than ``fraction`` of its
