@@ -59,6 +59,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import cv2
 import numpy as np
@@ -589,16 +590,11 @@ class Cascade:
             cands += locate.opencv_candidates(grey)
         exact = [c.quad for c in cands]
         # texture boxes centred on a detector quad add nothing: the quad is exact
-        if cfg.texture_beside_detections:
-            def shadowed(c):
-                return locate.centred_on(c, exact)
-        else:
-            def shadowed(c):
-                return locate.covered(c, exact, 0.0)
+        same_region = locate.centred_on if cfg.texture_beside_detections else partial(locate.covered, grow=0.0)
         cands += [
             c
             for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
-            if c.score >= min_score and not shadowed(c)
+            if c.score >= min_score and not same_region(c, exact)
         ]
         work = _Work(self, grey, cands, codes, t0, deadline, grid_deadline, bool(codes))
         helpers = [self._helpers().submit(work.work) for _ in range(max(0, cfg.workers - 1))]

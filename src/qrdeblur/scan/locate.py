@@ -215,14 +215,14 @@ def _inner_distance(blob: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
 
 
-def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3) -> list[tuple]:
+def _square_parts(blob: np.ndarray, dist: np.ndarray, offset: tuple[int, int], max_parts: int = 3) -> list[tuple]:
     """Square parts of an irregular blob (a code merged with the text or barcode beside it).
 
     The distance transform peaks at the centres of the blob's thick parts, and its value there is
-    the half side of the largest square that fits: a code is the thickest part of such a blob.
-    Returns rotated boxes ((cx, cy), (side, side), angle) in working pixels, thickest first.
+    the half side of the largest square that fits: a code is the thickest part of such a blob
+    (``dist``: the blob's :func:`_inner_distance`). Returns rotated boxes ((cx, cy), (side, side),
+    angle) in working pixels, thickest first.
     """
-    dist = _inner_distance(blob)
     r_min = TEXTURE_MIN_SIDE / 2
     peaks = (dist >= cv2.dilate(dist, np.ones((5, 5), np.uint8))) & (dist >= r_min)
     ys, xs = np.nonzero(peaks)
@@ -246,7 +246,9 @@ def _square_parts(blob: np.ndarray, offset: tuple[int, int], max_parts: int = 3)
     return boxes
 
 
-def _separated_parts(blob: np.ndarray, offset: tuple[int, int], fractions=TEXTURE_SPLIT_DEPTHS) -> list[tuple]:
+def _separated_parts(
+    blob: np.ndarray, dist: np.ndarray, offset: tuple[int, int], fractions=TEXTURE_SPLIT_DEPTHS
+) -> list[tuple]:
     """The parts of an irregular blob once the necks joining them are cut (the caller keeps the
     square-ish, filled ones).
 
@@ -254,9 +256,9 @@ def _separated_parts(blob: np.ndarray, offset: tuple[int, int], fractions=TEXTUR
     neck narrower than either. Eroding the blob to the pixels deeper than ``fraction`` of its
     thickest part (distance transform) cuts the necks; each core grown back by the same depth, within
     the blob, is a part with its own outline (a turned or sheared code keeps its shape, where a box
-    around the thickest point does not). Returns (contour in working px, minimum-area rect, area).
+    around the thickest point does not; ``dist``: the blob's :func:`_inner_distance`). Returns
+    (contour in working px, minimum-area rect, area).
     """
-    dist = _inner_distance(blob)
     deepest = float(dist.max())
     parts = []
     for fraction in fractions:
@@ -322,8 +324,10 @@ def texture_candidates(
                 found.append((_score(fill, aspect, np.sqrt(area) / s, contrast), quad))
                 continue
             # irregular: a code touching a barcode or a text block; cut it at its necks
+            blob = np.ascontiguousarray(blob)
+            dist = _inner_distance(blob)
             if split > 0:
-                for contour, part_rect, part_area in _separated_parts(np.ascontiguousarray(blob), (x, y)):
+                for contour, part_rect, part_area in _separated_parts(blob, dist, (x, y)):
                     pw, ph = part_rect[1]
                     if min(pw, ph) < TEXTURE_MIN_SIDE:
                         continue
@@ -335,7 +339,7 @@ def texture_candidates(
                         quad = _outline(contour, part_rect, (0.04, 0.06, 0.08, 0.1))
                         found.append((split * score, quad))
             # ... and take its thick square parts
-            for box in _square_parts(np.ascontiguousarray(blob), (x, y)):
+            for box in _square_parts(blob, dist, (x, y)):
                 side = box[1][0]
                 found.append((0.35 * _score(0.9, 1.0, side / s, contrast), order_quad(cv2.boxPoints(box))))
     # one-directional edges (barcodes, text lines) are not a code's: demoted, so codes are tried first
