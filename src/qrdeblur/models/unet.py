@@ -37,6 +37,7 @@ class QRUNetConfig:
     bottleneck_blocks: int = 2
     global_context: bool = False
     unshuffle: int = 1  # >1: work at 1/unshuffle resolution (pixel unshuffle in, pixel shuffle out)
+    out_channels: int = 1  # logit maps out (the outline locator: symbol and finder patterns)
 
 
 class ResBlock(nn.Module):
@@ -98,7 +99,7 @@ class QRUNet(nn.Module):
             ch = w * 2**i
             self.up.append(nn.ConvTranspose2d(ch * 2, ch, 2, stride=2))
             self.dec.append(nn.Sequential(*[ResBlock(ch) for _ in range(cfg.blocks_per_level)]))
-        self.head = nn.Conv2d(w, u * u, 3, padding=1)
+        self.head = nn.Conv2d(w, cfg.out_channels * u * u, 3, padding=1)
 
     @property
     def pad_multiple(self) -> int:
