@@ -238,6 +238,11 @@ class CascadeConfig:
             On the ``photo`` suite zxing-cpp reads 226 codes this way (with the raw decode) instead
             of 222, two of them codes the cascade lost (printed on dark film, 10-18 grey levels of
             contrast), for about 8 ms per photo (session 12).
+        outline: the outline locator (:mod:`qrdeblur.scan.outline`) on each texture candidate before
+            its main steps, its outline a new exact candidate (``outlined``): ``first`` runs that
+            candidate's main steps before the box's own, ``after`` right after them, ``off`` not at all
+            (nor without the shipped locator).
+        outline_model: an ``.onnx`` outline locator to use instead of the shipped one.
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
             On 2 cores a second worker does not pay: one already keeps 1.8-1.9 cores busy
@@ -277,6 +282,8 @@ class CascadeConfig:
     grid_refit_grow: int = 3
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
+    outline: str = "first"
+    outline_model: str | None = None
     workers: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -344,6 +351,7 @@ class Cascade:
         self._ms_per_px: float | None = 6e-4  # a prior (2 cores, qrunet), replaced once measured
         self._lock = threading.Lock()  # guards the codes list of a run, which two workers may extend
         self._pool: ThreadPoolExecutor | None = None
+        self.outliner = _outline_locator(self.config.outline_model) if self.config.outline != "off" else None
 
     # ------------------------------------------------------------------------------ bookkeeping
     def _add(self, codes: list[Code], new: Code) -> bool:
@@ -492,7 +500,8 @@ class Cascade:
             f = (17 + 4 * version) / guess
             return kernel_of(max(1.0, ref[0] * f), ref[1], max(0.3, ref[2] * f))
 
-        turns = (0, 1, 2, 3) if cand.source == "opencv" else (0,)  # zxing-cpp's and ours start top-left
+        # zxing-cpp's outlines start top-left, and ours when the finders told
+        turns = (0, 1, 2, 3) if cand.source == "opencv" or not cand.oriented else (0,)
         versions = VERSIONS
         counted = cache.get(("finder-modules", np.asarray(cand.quad).tobytes()))
         if counted is not None:  # the finders' spacing gave the module count to about one version
@@ -527,6 +536,14 @@ class Cascade:
                         return
                 if not solved:
                     break
+
+    def _outlined(self, grey: np.ndarray, cand: locate.Candidate) -> list[tuple]:
+        """The outline locator's outline inside a texture candidate, as [(quad, "outlined", oriented)]
+        (none when the locator is off or finds no code-sized blob)."""
+        if self.outliner is None or cand.source != "texture":
+            return []
+        found = self.outliner.locate(grey, cand.quad)
+        return [] if found is None else [(found.quad, "outlined", found.oriented)]
 
     def _blur_on(self, grey: np.ndarray, quad, n: int) -> tuple[float, float, float] | None:
         """The estimator's blur (length, angle, sigma; crop px) on ``quad`` rectified as a code of ``n``
@@ -666,9 +683,9 @@ class _Work:
         outlines (a guess) always at the end. Returns the new candidates."""
         with self.lock:
             new: list[locate.Candidate] = []
-            for q, source in found:  # zxing-cpp reports a code once per try: one candidate per place
+            for q, source, *oriented in found:  # zxing-cpp reports a code once per try: one candidate per place
                 if not any(locate.same_place(q, c.quad) for c in self.cands + new if c.exact):
-                    new.append(locate.Candidate(q, source, parent.score, True))
+                    new.append(locate.Candidate(q, source, parent.score, True, bool(oriented[0]) if oriented else True))
             located = [c for c in new if c.source != "finders"]
             if after_parent:
                 at = next(k for k, c in enumerate(self.cands) if c is parent) + 1
@@ -740,6 +757,14 @@ class _Work:
         alternative step's unit runs nothing past the follow-up's deadline, and gives an outline it
         locates the main steps at once."""
         main = self.cascade.config.main_steps
+        if not alternative and self.cascade.config.outline != "off" and cand.source == "texture":
+            if self.time_is_up(main[0]) is False and self.is_open(cand):
+                located = self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
+                if self.cascade.config.outline == "first":
+                    for new in located:
+                        with self.lock:
+                            self.started.add(id(new))
+                        self._run(new, self.steps_for(new, main), False)
         for step in steps:
             if alternative:
                 if self.elapsed() >= self.deadline:
@@ -762,6 +787,19 @@ class _Work:
                         if self.elapsed() >= self.deadline or not self.is_open(new):
                             break
                         self._attempt(new, first)
+
+
+_OUTLINERS: dict = {}
+
+
+def _outline_locator(path: str | None = None):
+    """The outline locator at ``path`` (None: the shipped one), loaded once per process; None when no
+    path is given and none is shipped."""
+    from qrdeblur.scan.outline import OutlineLocator, shipped_outline_path
+
+    if path not in _OUTLINERS:
+        _OUTLINERS[path] = OutlineLocator(path) if path or shipped_outline_path().is_file() else None
+    return _OUTLINERS[path]
 
 
 def equalise_contrast(grey: np.ndarray, clip: float = 4.0) -> np.ndarray:

@@ -52,8 +52,9 @@ class Outline:
 
 
 def _side_lines(points: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
-    """The quad's corners re-intersected from lines fitted to the edge points nearest each side
+    """The quad's corners re-intersected from lines fitted to the blob's edge pixels nearest each side
     (points within a tenth of a side from a corner are left out); None when a side has too few."""
+    centre = quad.mean(axis=0)
     lines = []
     for k in range(4):
         a, b = quad[k], quad[(k + 1) % 4]
@@ -62,12 +63,17 @@ def _side_lines(points: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
         if length < 4:
             return None
         t = (points - a) @ ab / length**2
-        dist = np.abs(np.cross(ab, points - a)) / length
+        d = points - a
+        dist = np.abs(ab[0] * d[:, 1] - ab[1] * d[:, 0]) / length
         near = (t > 0.1) & (t < 0.9) & (dist < max(2.0, 0.05 * length))
         if near.sum() < 5:
             return None
         vx, vy, x0, y0 = cv2.fitLine(points[near].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+        # the edge pixels' centres lie half a pixel inside the blob's edge: move the line out to it
+        normal = np.array([-vy, vx])
+        if normal @ (np.array([x0, y0]) - centre) < 0:
+            normal = -normal
+        lines.append((np.array([x0, y0]) + 0.5 * normal, np.array([vx, vy])))
     corners = []
     for k in range(4):
         (p, u), (q, v) = lines[k - 1], lines[k]

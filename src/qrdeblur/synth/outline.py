@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from qrdeblur.scan.outline import OUTLINE_MARGIN, OUTLINE_SIDE
 from qrdeblur.synth import degrade, scene
 from qrdeblur.synth.payloads import random_payload
 from qrdeblur.synth.presets import _scan_psf, _scan_psf_dominant, _scan_region, _sensor, fit_symbol
 
-from qrdeblur.scan.outline import OUTLINE_MARGIN, OUTLINE_SIDE  # noqa: E402  (the crop is 128 px square)
-
+#: The crop's side: the box's (:data:`~qrdeblur.scan.outline.OUTLINE_SIDE`) and a margin each way.
 OUTLINE_SIZE = OUTLINE_SIDE + 2 * OUTLINE_MARGIN
 
 

@@ -157,7 +157,7 @@ def train(cfg: OutlineTrainConfig, out: Path) -> dict:
             loss.backward()
             opt.step()
             sched.step()
-            running += float(loss)
+            running += loss.item()
             if time.time() - t0 > cfg.minutes * 60:
                 break
         prob, val_loss = predict(x_va)
@@ -199,8 +199,19 @@ def export_outline_onnx(checkpoint: Path, onnx_path: Path, size: int = 128, tole
     import torch
 
     model = load_outline_checkpoint(checkpoint)
+    if size % model.pad_multiple:
+        raise ValueError(f"the crop side {size} must be a multiple of {model.pad_multiple}")
+
+    class Padded(torch.nn.Module):  # the crop's side is fixed and fits the network: no padding in the graph
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return self.net.forward_padded(x)
+
     dummy = torch.rand(2, 1, size, size)
-    torch.onnx.export(model, dummy, str(onnx_path), input_names=["crop"], output_names=["logits"],
+    torch.onnx.export(Padded(model), dummy, str(onnx_path), input_names=["crop"], output_names=["logits"],
                       dynamic_axes={"crop": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
     x = np.random.default_rng(0).random((3, 1, size, size), dtype=np.float32)
     with torch.no_grad():
