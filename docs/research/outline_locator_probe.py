@@ -69,7 +69,7 @@ def main() -> None:
             rows.append((key in lost, box_err, best, oriented_ok))
     times = np.array(times)
     print(f"locator: {len(times)} boxes, {np.median(times):.1f} ms median, {np.percentile(times, 90):.1f} ms p90")
-    for name, sel in (("all codes", [r for r in rows]), ("lost codes", [r for r in rows if r[0]])):
+    for name, sel in (("all codes", rows), ("lost codes", [r for r in rows if r[0]])):
         if not sel:
             continue
         box = np.array([r[1] for r in sel])
@@ -77,7 +77,8 @@ def main() -> None:
         orient = [r[3] for r in sel if r[2] <= 1.5]
         print(f"{name}: {len(sel)} covered by a box")
         for limit in (1.0, 1.5, 3.0, 5.0):
-            print(f"  within {limit:3.1f} modules: best box {np.mean(box <= limit):5.1%}, locator {np.mean(out <= limit):5.1%}")
+            box_share, out_share = np.mean(box <= limit), np.mean(out <= limit)
+            print(f"  within {limit:3.1f} modules: best box {box_share:5.1%}, locator {out_share:5.1%}")
         print(f"  locator median {np.median(out):.2f} modules (box {np.median(box):.2f})")
         print(f"  of the outlines within 1.5: oriented right {sum(o is True for o in orient)}, "
               f"wrong {sum(o is False for o in orient)}, unoriented {sum(o is None for o in orient)}")

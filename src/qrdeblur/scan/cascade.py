@@ -240,8 +240,9 @@ class CascadeConfig:
             contrast), for about 8 ms per photo (session 12).
         outline: the outline locator (:mod:`qrdeblur.scan.outline`) on each texture candidate before
             its main steps, its outline a new exact candidate (``outlined``): ``first`` runs that
-            candidate's main steps before the box's own, ``after`` right after them, ``off`` not at all
-            (nor without the shipped locator).
+            candidate's main steps before the box's own, ``after`` right after them, ``replace`` instead
+            of them (the box keeps its alternative steps), ``off`` not at all (nor without the shipped
+            locator).
         outline_model: an ``.onnx`` outline locator to use instead of the shipped one.
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
@@ -760,11 +761,13 @@ class _Work:
         if not alternative and self.cascade.config.outline != "off" and cand.source == "texture":
             if self.time_is_up(main[0]) is False and self.is_open(cand):
                 located = self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
-                if self.cascade.config.outline == "first":
+                if self.cascade.config.outline in ("first", "replace"):
                     for new in located:
                         with self.lock:
                             self.started.add(id(new))
                         self._run(new, self.steps_for(new, main), False)
+                    if located and self.cascade.config.outline == "replace":
+                        return  # the box itself only in the alternative passes
         for step in steps:
             if alternative:
                 if self.elapsed() >= self.deadline:
