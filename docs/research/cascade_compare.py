@@ -127,9 +127,13 @@ CONFIGS = {name: replace(cfg, outline="off") for name, cfg in CONFIGS.items()}
 OUTLINE_MODEL = os.environ.get("OUTLINE_MODEL")
 CONFIGS |= {
     "outline-off": CascadeConfig(outline="off"),
-    "outline-first": CascadeConfig(outline="first", outline_model=OUTLINE_MODEL),
-    "outline-after": CascadeConfig(outline="after", outline_model=OUTLINE_MODEL),
-    "outline-replace": CascadeConfig(outline="replace", outline_model=OUTLINE_MODEL),
+    "outline-first": CascadeConfig(outline="first", outline_grid="main", outline_model=OUTLINE_MODEL),
+    "outline-after": CascadeConfig(outline="after", outline_grid="main", outline_model=OUTLINE_MODEL),
+    "outline-replace": CascadeConfig(outline="replace", outline_grid="main", outline_model=OUTLINE_MODEL),
+    "outline-fallback": CascadeConfig(outline="fallback", outline_grid="main", outline_model=OUTLINE_MODEL),
+    "outline-first-late": CascadeConfig(outline="first", outline_grid="late", outline_model=OUTLINE_MODEL),
+    "outline-fallback-late": CascadeConfig(outline="fallback", outline_grid="late", outline_model=OUTLINE_MODEL),
+    "outline-first-oriented": CascadeConfig(outline="first", outline_grid="oriented", outline_model=OUTLINE_MODEL),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
 BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0}

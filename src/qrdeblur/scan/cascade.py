@@ -241,8 +241,11 @@ class CascadeConfig:
         outline: the outline locator (:mod:`qrdeblur.scan.outline`) on each texture candidate before
             its main steps, its outline a new exact candidate (``outlined``): ``first`` runs that
             candidate's main steps before the box's own, ``after`` right after them, ``replace`` instead
-            of them (the box keeps its alternative steps), ``off`` not at all (nor without the shipped
-            locator).
+            of them (the box keeps its alternative steps), ``fallback`` after them and only when
+            they located no code (``refine``), ``off`` not at all (nor without the shipped locator).
+        outline_grid: when the outline locator's outlines get their ``grid`` step: ``late`` after the
+            alternative passes, ``main`` with their other main steps, ``oriented`` with them when the
+            finder masks oriented the outline (else late).
         outline_model: an ``.onnx`` outline locator to use instead of the shipped one.
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
@@ -284,6 +287,7 @@ class CascadeConfig:
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
     outline: str = "first"
+    outline_grid: str = "late"
     outline_model: str | None = None
     workers: int = 1
     extra: dict = field(default_factory=dict)
@@ -654,6 +658,7 @@ class _Work:
         self.started: set[int] = {id(c) for c in cands[: self.n_detected]}  # candidates given their main steps
         self.alternative, self.alt_taken = 0, set()  # the alternative step under way, candidates given it
         self.alt_running = 0  # its units under way (which may add candidates it must visit too)
+        self.late_grids: set[int] = set()  # outlined candidates given their grid step after the alternatives
         self.busy, self.stop = 0, False
 
     # ------------------------------------------------------------------------------ time
@@ -676,7 +681,13 @@ class _Work:
 
     def steps_for(self, cand: locate.Candidate, steps: tuple[Step, ...]) -> tuple[Step, ...]:
         # a finder outline comes from a crop the generator failed on: only the grid step is new
-        return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
+        if cand.source == "finders":
+            return tuple(s for s in steps if s.restore == "grid")
+        # the outline locator's guesses get their grid step last (``outline_grid``)
+        late = self.cascade.config.outline_grid
+        if cand.source == "outlined" and (late == "late" or (late == "oriented" and not cand.oriented)):
+            return tuple(s for s in steps if s.restore != "grid")
+        return steps
 
     def add_outlines(self, found: list[tuple[np.ndarray, str]], parent: locate.Candidate, after_parent: bool):
         """Outlines located in ``parent``'s restored crop as new exact candidates (none twice): right
@@ -685,7 +696,9 @@ class _Work:
         with self.lock:
             new: list[locate.Candidate] = []
             for q, source, *oriented in found:  # zxing-cpp reports a code once per try: one candidate per place
-                if not any(locate.same_place(q, c.quad) for c in self.cands + new if c.exact):
+                # (the outline locator's outlines are guesses: one zxing-cpp locates is tried anyway)
+                known = [c for c in self.cands + new if c.exact and c.source != "outlined"]
+                if not any(locate.same_place(q, c.quad) for c in known):
                     new.append(locate.Candidate(q, source, parent.score, True, bool(oriented[0]) if oriented else True))
             located = [c for c in new if c.source != "finders"]
             if after_parent:
@@ -726,6 +739,15 @@ class _Work:
             if self.alt_running:
                 return None
             self.alternative, self.alt_taken = self.alternative + 1, set()
+        late = self.cascade.config.outline_grid
+        if late in ("late", "oriented"):
+            grid = tuple(s for s in self.cascade.config.main_steps if s.restore == "grid")
+            for cand in self.cands:
+                if cand.source != "outlined" or id(cand) in self.late_grids or (late == "oriented" and cand.oriented):
+                    continue
+                self.late_grids.add(id(cand))
+                if grid and self.is_open(cand):
+                    return cand, grid, False
         return None
 
     def work(self) -> None:
@@ -758,16 +780,17 @@ class _Work:
         alternative step's unit runs nothing past the follow-up's deadline, and gives an outline it
         locates the main steps at once."""
         main = self.cascade.config.main_steps
-        if not alternative and self.cascade.config.outline != "off" and cand.source == "texture":
-            if self.time_is_up(main[0]) is False and self.is_open(cand):
-                located = self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
-                if self.cascade.config.outline in ("first", "replace"):
-                    for new in located:
-                        with self.lock:
-                            self.started.add(id(new))
-                        self._run(new, self.steps_for(new, main), False)
-                    if located and self.cascade.config.outline == "replace":
-                        return  # the box itself only in the alternative passes
+        outline = self.cascade.config.outline if not alternative and cand.source == "texture" else "off"
+        if outline in ("first", "replace", "after") and self.time_is_up(main[0]) is False and self.is_open(cand):
+            located = self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
+            if outline in ("first", "replace"):
+                for new in located:
+                    with self.lock:
+                        self.started.add(id(new))
+                    self._run(new, self.steps_for(new, main), False)
+                if located and outline == "replace":
+                    return  # the box itself only in the alternative passes
+        located_any = False
         for step in steps:
             if alternative:
                 if self.elapsed() >= self.deadline:
@@ -785,11 +808,15 @@ class _Work:
             if not found:
                 continue
             for new in self.add_outlines(found, cand, after_parent=not alternative):
+                located_any = True
                 if alternative:
                     for first in self.steps_for(new, main):
                         if self.elapsed() >= self.deadline or not self.is_open(new):
                             break
                         self._attempt(new, first)
+        if outline == "fallback" and not located_any and self.is_open(cand) and self.time_is_up(main[0]) is False:
+            # the box's restorations located no code: the outline locator's guess is tried next
+            self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
 
 
 _OUTLINERS: dict = {}
