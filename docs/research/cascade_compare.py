@@ -134,6 +134,7 @@ CONFIGS |= {
     "outline-first-late": CascadeConfig(outline="first", outline_grid="late", outline_model=OUTLINE_MODEL),
     "outline-fallback-late": CascadeConfig(outline="fallback", outline_grid="late", outline_model=OUTLINE_MODEL),
     "outline-first-oriented": CascadeConfig(outline="first", outline_grid="oriented", outline_model=OUTLINE_MODEL),
+    "outline-rank": CascadeConfig(outline="rank", outline_model=OUTLINE_MODEL),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
 BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0}

@@ -246,6 +246,9 @@ class CascadeConfig:
         outline_grid: when the outline locator's outlines get their ``grid`` step: ``late`` after the
             alternative passes, ``main`` with their other main steps, ``oriented`` with them when the
             finder masks oriented the outline (else late).
+        outline_min_symbol, outline_min_finder: with ``outline="rank"`` (no new candidates), the texture
+            boxes in which the locator marks less than this share of the crop as symbol and no finder
+            pattern with at least this probability are tried after the others.
         outline_model: an ``.onnx`` outline locator to use instead of the shipped one.
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
@@ -288,6 +291,8 @@ class CascadeConfig:
     contrast_clip: float = 4.0
     outline: str = "first"
     outline_grid: str = "late"
+    outline_min_symbol: float = 0.05
+    outline_min_finder: float = 0.5
     outline_model: str | None = None
     workers: int = 1
     extra: dict = field(default_factory=dict)
@@ -550,6 +555,25 @@ class Cascade:
         found = self.outliner.locate(grey, cand.quad)
         return [] if found is None else [(found.quad, "outlined", found.oriented)]
 
+    def _code_like_first(self, grey: np.ndarray, cands: list) -> list:
+        """``cands`` with the texture boxes in which the outline locator sees no code moved to the end
+        (their order kept): a box is code-like when the locator marks at least ``outline_min_symbol``
+        of its crop as symbol, or a finder pattern with probability ``outline_min_finder``."""
+        from qrdeblur.scan.outline import OUTLINE_MARGIN, OUTLINE_SIDE
+
+        boxes = [c for c in cands if c.source == "texture"]
+        if not boxes:
+            return cands
+        crops = np.stack([stretch_contrast(rectify(grey, c.quad, OUTLINE_SIDE, OUTLINE_MARGIN).image) for c in boxes])
+        prob = self.outliner.probabilities(crops)
+        cfg = self.config
+        unlikely = {
+            id(c)
+            for c, p in zip(boxes, prob, strict=True)
+            if p[0].mean() < cfg.outline_min_symbol and p[1].max() < cfg.outline_min_finder
+        }
+        return [c for c in cands if id(c) not in unlikely] + [c for c in cands if id(c) in unlikely]
+
     def _blur_on(self, grey: np.ndarray, quad, n: int) -> tuple[float, float, float] | None:
         """The estimator's blur (length, angle, sigma; crop px) on ``quad`` rectified as a code of ``n``
         modules at the grid's 3 px per module, with the cascade's margin, contrast stretched."""
@@ -618,6 +642,8 @@ class Cascade:
             for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
             if c.score >= min_score and not same_region(c, exact)
         ]
+        if cfg.outline == "rank" and self.outliner is not None:
+            cands = self._code_like_first(grey, cands)
         work = _Work(self, grey, cands, codes, t0, deadline, grid_deadline, bool(codes))
         helpers = [self._helpers().submit(work.work) for _ in range(max(0, cfg.workers - 1))]
         work.work()
@@ -781,6 +807,7 @@ class _Work:
         locates the main steps at once."""
         main = self.cascade.config.main_steps
         outline = self.cascade.config.outline if not alternative and cand.source == "texture" else "off"
+        outline = "off" if outline == "rank" else outline
         if outline in ("first", "replace", "after") and self.time_is_up(main[0]) is False and self.is_open(cand):
             located = self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
             if outline in ("first", "replace"):

@@ -163,7 +163,7 @@ class OutlineLocator:
         """(B, 2, S, S) symbol and finder probabilities for (B, S, S) uint8 crops."""
         x = (np.asarray(crops, np.float32) / 255.0)[:, None]
         logits = self.session.run(None, {self.input: x})[0]
-        return 1.0 / (1.0 + np.exp(-logits))
+        return 0.5 * (1.0 + np.tanh(0.5 * logits))  # the logistic function, without overflow
 
     def locate(self, grey: np.ndarray, quad) -> Outline | None:
         """The code's outline (image px) inside the box ``quad`` of ``grey`` (uint8), or None."""
