@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import statistics
 import time
-from dataclasses import replace
 
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.restore.deblurrer import Deblurrer, scan_model_path
@@ -120,21 +118,6 @@ CONFIGS = {
     "workers1": CascadeConfig(workers=1),
     "workers2": CascadeConfig(workers=2),
     "workers2-ort1": CascadeConfig(workers=2),
-}
-# the configurations above predate the outline locator (session 14): they run without it
-CONFIGS = {name: replace(cfg, outline="off") for name, cfg in CONFIGS.items()}
-#: session 14: the outline locator on each texture box (OUTLINE_MODEL: an .onnx to use instead of the shipped one)
-OUTLINE_MODEL = os.environ.get("OUTLINE_MODEL")
-CONFIGS |= {
-    "outline-off": CascadeConfig(outline="off"),
-    "outline-first": CascadeConfig(outline="first", outline_grid="main", outline_model=OUTLINE_MODEL),
-    "outline-after": CascadeConfig(outline="after", outline_grid="main", outline_model=OUTLINE_MODEL),
-    "outline-replace": CascadeConfig(outline="replace", outline_grid="main", outline_model=OUTLINE_MODEL),
-    "outline-fallback": CascadeConfig(outline="fallback", outline_grid="main", outline_model=OUTLINE_MODEL),
-    "outline-first-late": CascadeConfig(outline="first", outline_grid="late", outline_model=OUTLINE_MODEL),
-    "outline-fallback-late": CascadeConfig(outline="fallback", outline_grid="late", outline_model=OUTLINE_MODEL),
-    "outline-first-oriented": CascadeConfig(outline="first", outline_grid="oriented", outline_model=OUTLINE_MODEL),
-    "outline-rank": CascadeConfig(outline="rank", outline_model=OUTLINE_MODEL),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
 BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0}

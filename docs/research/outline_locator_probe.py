@@ -1,6 +1,6 @@
 """How close does the outline locator come to the ``photo`` codes inside their texture boxes?
 
-Usage: python docs/research/outline_locator_probe.py [--model runs/x/outline.onnx] [--count 300]
+Usage: python docs/research/outline_locator_probe.py --model runs/outline-1/outline.onnx [--count 300]
        [--lost runs/s13-census300b.csv]
 For every code of the first ``count`` scenes, the texture candidates covering its centre (the cascade's
 locator and settings), best first: the largest corner error (modules, any starting corner) of the
@@ -33,7 +33,7 @@ def corner_error(quad: np.ndarray, corners: np.ndarray) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--model", required=True, help="an export of python -m qrdeblur.train.outline")
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--lost", default=None, help="a lost_code_census.py CSV: report its codes apart")
     args = parser.parse_args()

@@ -540,38 +540,3 @@ def test_each_place_a_restored_crop_locates_is_tried_once(spy_rectify, monkeypat
     assert scan(blurred, deblurrer=never_sharp, config=config, budget_ms=60_000) == []
     assert len(tried) == 1
     assert np.linalg.norm(tried[0] - corners.mean(axis=0)) < 8
-
-
-@pytest.mark.parametrize("order", ["first", "after", "replace", "off"])
-def test_the_outline_locators_outline_is_tried_around_its_texture_box(spy_rectify, monkeypatch, order):
-    # a stand-in locator that outlines the code exactly: its candidate is exact, and tried before the box's
-    # own steps ("first"), right after them ("after"), instead of them ("replace") or never ("off")
-    payload = "https://example.com/outline/me?id=0123456789abcdef"
-    scene, corners = _scene(payload, module_px=4, angle=35, centre=(900, 600))
-    blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
-    assert _zxing_texts(blurred) == set()
-    tried = []
-    real = cascade_mod.Cascade._attempt
-
-    def near(cand):
-        return np.linalg.norm(np.asarray(cand.quad).mean(axis=0) - corners.mean(axis=0)) < 40
-
-    def spy(self, grey, cand, step, codes, cache, time_left=np.inf):
-        if near(cand):
-            tried.append((cand.source, cand.exact, step.method))
-        return real(self, grey, cand, step, codes, cache, time_left)
-
-    def outlined(self, grey, cand):
-        return [(corners.copy(), "outlined", False)] if near(cand) and cand.source == "texture" else []
-
-    monkeypatch.setattr(cascade_mod.Cascade, "_attempt", spy)
-    monkeypatch.setattr(cascade_mod.Cascade, "_outlined", outlined)
-    config = CascadeConfig(main_steps=(cascade_mod.Step("rectify", "none"),), alt_steps=(), outline=order)
-    assert scan(blurred, deblurrer=None, config=config, budget_ms=60_000) == []  # nothing restores it
-    expected = {
-        "first": [("outlined", True, "rectify"), ("texture", False, "rectify")],
-        "after": [("texture", False, "rectify"), ("outlined", True, "rectify")],
-        "replace": [("outlined", True, "rectify")],
-        "off": [("texture", False, "rectify")],
-    }
-    assert tried == expected[order]

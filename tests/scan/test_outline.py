@@ -74,3 +74,27 @@ def test_a_missing_or_broken_model_is_a_usage_error(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(UsageError, match="bad.onnx"):
         OutlineLocator(bad)
+
+
+def test_locate_maps_the_outline_from_the_boxs_crop_back_to_the_image(monkeypatch):
+    # a stand-in network that marks a known quadrilateral of its crop: locate() must return where
+    # that quadrilateral lies in the image, its top-left first
+    from qrdeblur.scan import outline as outline_mod
+    from qrdeblur.scan.rectify import rectify
+
+    grey = np.full((400, 500), 200, np.uint8)
+    box = np.array([[150.0, 90.0], [330.0, 110.0], [320.0, 290.0], [140.0, 270.0]])
+    rect = rectify(grey, box, outline_mod.OUTLINE_SIDE, outline_mod.OUTLINE_MARGIN)
+    image_quad = np.asarray(rect.points_to_image(QUAD), np.float64)
+
+    class Stub(OutlineLocator):
+        def __init__(self):
+            pass
+
+        def probabilities(self, crops):
+            assert crops.shape == (1, 128, 128) and crops.dtype == np.uint8
+            return np.stack([_quad_mask(QUAD), _finders(QUAD)])[None]
+
+    found = Stub().locate(grey, box)
+    assert found.oriented
+    assert np.linalg.norm(found.quad - image_quad, axis=1).max() < 1.0

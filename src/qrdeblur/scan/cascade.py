@@ -238,18 +238,6 @@ class CascadeConfig:
             On the ``photo`` suite zxing-cpp reads 226 codes this way (with the raw decode) instead
             of 222, two of them codes the cascade lost (printed on dark film, 10-18 grey levels of
             contrast), for about 8 ms per photo (session 12).
-        outline: the outline locator (:mod:`qrdeblur.scan.outline`) on each texture candidate before
-            its main steps, its outline a new exact candidate (``outlined``): ``first`` runs that
-            candidate's main steps before the box's own, ``after`` right after them, ``replace`` instead
-            of them (the box keeps its alternative steps), ``fallback`` after them and only when
-            they located no code (``refine``), ``off`` not at all (nor without the shipped locator).
-        outline_grid: when the outline locator's outlines get their ``grid`` step: ``late`` after the
-            alternative passes, ``main`` with their other main steps, ``oriented`` with them when the
-            finder masks oriented the outline (else late).
-        outline_min_symbol, outline_min_finder: with ``outline="rank"`` (no new candidates), the texture
-            boxes in which the locator marks less than this share of the crop as symbol and no finder
-            pattern with at least this probability are tried after the others.
-        outline_model: an ``.onnx`` outline locator to use instead of the shipped one.
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
             On 2 cores a second worker does not pay: one already keeps 1.8-1.9 cores busy
@@ -289,11 +277,6 @@ class CascadeConfig:
     grid_refit_grow: int = 3
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
-    outline: str = "first"
-    outline_grid: str = "late"
-    outline_min_symbol: float = 0.05
-    outline_min_finder: float = 0.5
-    outline_model: str | None = None
     workers: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -361,7 +344,6 @@ class Cascade:
         self._ms_per_px: float | None = 6e-4  # a prior (2 cores, qrunet), replaced once measured
         self._lock = threading.Lock()  # guards the codes list of a run, which two workers may extend
         self._pool: ThreadPoolExecutor | None = None
-        self.outliner = _outline_locator(self.config.outline_model) if self.config.outline != "off" else None
 
     # ------------------------------------------------------------------------------ bookkeeping
     def _add(self, codes: list[Code], new: Code) -> bool:
@@ -510,8 +492,7 @@ class Cascade:
             f = (17 + 4 * version) / guess
             return kernel_of(max(1.0, ref[0] * f), ref[1], max(0.3, ref[2] * f))
 
-        # zxing-cpp's outlines start top-left, and ours when the finders told
-        turns = (0, 1, 2, 3) if cand.source == "opencv" or not cand.oriented else (0,)
+        turns = (0, 1, 2, 3) if cand.source == "opencv" else (0,)  # zxing-cpp's and ours start top-left
         versions = VERSIONS
         counted = cache.get(("finder-modules", np.asarray(cand.quad).tobytes()))
         if counted is not None:  # the finders' spacing gave the module count to about one version
@@ -546,33 +527,6 @@ class Cascade:
                         return
                 if not solved:
                     break
-
-    def _outlined(self, grey: np.ndarray, cand: locate.Candidate) -> list[tuple]:
-        """The outline locator's outline inside a texture candidate, as [(quad, "outlined", oriented)]
-        (none when the locator is off or finds no code-sized blob)."""
-        if self.outliner is None or cand.source != "texture":
-            return []
-        found = self.outliner.locate(grey, cand.quad)
-        return [] if found is None else [(found.quad, "outlined", found.oriented)]
-
-    def _code_like_first(self, grey: np.ndarray, cands: list) -> list:
-        """``cands`` with the texture boxes in which the outline locator sees no code moved to the end
-        (their order kept): a box is code-like when the locator marks at least ``outline_min_symbol``
-        of its crop as symbol, or a finder pattern with probability ``outline_min_finder``."""
-        from qrdeblur.scan.outline import OUTLINE_MARGIN, OUTLINE_SIDE
-
-        boxes = [c for c in cands if c.source == "texture"]
-        if not boxes:
-            return cands
-        crops = np.stack([stretch_contrast(rectify(grey, c.quad, OUTLINE_SIDE, OUTLINE_MARGIN).image) for c in boxes])
-        prob = self.outliner.probabilities(crops)
-        cfg = self.config
-        unlikely = {
-            id(c)
-            for c, p in zip(boxes, prob, strict=True)
-            if p[0].mean() < cfg.outline_min_symbol and p[1].max() < cfg.outline_min_finder
-        }
-        return [c for c in cands if id(c) not in unlikely] + [c for c in cands if id(c) in unlikely]
 
     def _blur_on(self, grey: np.ndarray, quad, n: int) -> tuple[float, float, float] | None:
         """The estimator's blur (length, angle, sigma; crop px) on ``quad`` rectified as a code of ``n``
@@ -642,8 +596,6 @@ class Cascade:
             for c in locate.texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
             if c.score >= min_score and not same_region(c, exact)
         ]
-        if cfg.outline == "rank" and self.outliner is not None:
-            cands = self._code_like_first(grey, cands)
         work = _Work(self, grey, cands, codes, t0, deadline, grid_deadline, bool(codes))
         helpers = [self._helpers().submit(work.work) for _ in range(max(0, cfg.workers - 1))]
         work.work()
@@ -684,7 +636,6 @@ class _Work:
         self.started: set[int] = {id(c) for c in cands[: self.n_detected]}  # candidates given their main steps
         self.alternative, self.alt_taken = 0, set()  # the alternative step under way, candidates given it
         self.alt_running = 0  # its units under way (which may add candidates it must visit too)
-        self.late_grids: set[int] = set()  # outlined candidates given their grid step after the alternatives
         self.busy, self.stop = 0, False
 
     # ------------------------------------------------------------------------------ time
@@ -707,13 +658,7 @@ class _Work:
 
     def steps_for(self, cand: locate.Candidate, steps: tuple[Step, ...]) -> tuple[Step, ...]:
         # a finder outline comes from a crop the generator failed on: only the grid step is new
-        if cand.source == "finders":
-            return tuple(s for s in steps if s.restore == "grid")
-        # the outline locator's guesses get their grid step last (``outline_grid``)
-        late = self.cascade.config.outline_grid
-        if cand.source == "outlined" and (late == "late" or (late == "oriented" and not cand.oriented)):
-            return tuple(s for s in steps if s.restore != "grid")
-        return steps
+        return tuple(s for s in steps if s.restore == "grid") if cand.source == "finders" else steps
 
     def add_outlines(self, found: list[tuple[np.ndarray, str]], parent: locate.Candidate, after_parent: bool):
         """Outlines located in ``parent``'s restored crop as new exact candidates (none twice): right
@@ -721,11 +666,9 @@ class _Work:
         outlines (a guess) always at the end. Returns the new candidates."""
         with self.lock:
             new: list[locate.Candidate] = []
-            for q, source, *oriented in found:  # zxing-cpp reports a code once per try: one candidate per place
-                # (the outline locator's outlines are guesses: one zxing-cpp locates is tried anyway)
-                known = [c for c in self.cands + new if c.exact and c.source != "outlined"]
-                if not any(locate.same_place(q, c.quad) for c in known):
-                    new.append(locate.Candidate(q, source, parent.score, True, bool(oriented[0]) if oriented else True))
+            for q, source in found:  # zxing-cpp reports a code once per try: one candidate per place
+                if not any(locate.same_place(q, c.quad) for c in self.cands + new if c.exact):
+                    new.append(locate.Candidate(q, source, parent.score, True))
             located = [c for c in new if c.source != "finders"]
             if after_parent:
                 at = next(k for k, c in enumerate(self.cands) if c is parent) + 1
@@ -765,15 +708,6 @@ class _Work:
             if self.alt_running:
                 return None
             self.alternative, self.alt_taken = self.alternative + 1, set()
-        late = self.cascade.config.outline_grid
-        if late in ("late", "oriented"):
-            grid = tuple(s for s in self.cascade.config.main_steps if s.restore == "grid")
-            for cand in self.cands:
-                if cand.source != "outlined" or id(cand) in self.late_grids or (late == "oriented" and cand.oriented):
-                    continue
-                self.late_grids.add(id(cand))
-                if grid and self.is_open(cand):
-                    return cand, grid, False
         return None
 
     def work(self) -> None:
@@ -806,18 +740,6 @@ class _Work:
         alternative step's unit runs nothing past the follow-up's deadline, and gives an outline it
         locates the main steps at once."""
         main = self.cascade.config.main_steps
-        outline = self.cascade.config.outline if not alternative and cand.source == "texture" else "off"
-        outline = "off" if outline == "rank" else outline
-        if outline in ("first", "replace", "after") and self.time_is_up(main[0]) is False and self.is_open(cand):
-            located = self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
-            if outline in ("first", "replace"):
-                for new in located:
-                    with self.lock:
-                        self.started.add(id(new))
-                    self._run(new, self.steps_for(new, main), False)
-                if located and outline == "replace":
-                    return  # the box itself only in the alternative passes
-        located_any = False
         for step in steps:
             if alternative:
                 if self.elapsed() >= self.deadline:
@@ -835,28 +757,11 @@ class _Work:
             if not found:
                 continue
             for new in self.add_outlines(found, cand, after_parent=not alternative):
-                located_any = True
                 if alternative:
                     for first in self.steps_for(new, main):
                         if self.elapsed() >= self.deadline or not self.is_open(new):
                             break
                         self._attempt(new, first)
-        if outline == "fallback" and not located_any and self.is_open(cand) and self.time_is_up(main[0]) is False:
-            # the box's restorations located no code: the outline locator's guess is tried next
-            self.add_outlines(self.cascade._outlined(self.grey, cand), cand, after_parent=True)
-
-
-_OUTLINERS: dict = {}
-
-
-def _outline_locator(path: str | None = None):
-    """The outline locator at ``path`` (None: the shipped one), loaded once per process; None when no
-    path is given and none is shipped."""
-    from qrdeblur.scan.outline import OutlineLocator, shipped_outline_path
-
-    if path not in _OUTLINERS:
-        _OUTLINERS[path] = OutlineLocator(path) if path or shipped_outline_path().is_file() else None
-    return _OUTLINERS[path]
 
 
 def equalise_contrast(grey: np.ndarray, clip: float = 4.0) -> np.ndarray:

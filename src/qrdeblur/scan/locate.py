@@ -61,19 +61,15 @@ class Candidate:
             its own order (top-left first), for ``texture`` the outline of the contrast blob (which
             includes the blur halo), clockwise from the top-left-most corner.
         source: ``zxing``, ``opencv``, ``texture``, ``refined`` (zxing-cpp located it in a restored
-            texture crop), ``outlined`` (the outline locator's, inside a texture box) or ``finders``
-            (three finder patterns found there, :mod:`qrdeblur.scan.finders`).
+            texture crop) or ``finders`` (three finder patterns found there, :mod:`qrdeblur.scan.finders`).
         score: ranking score within the source (higher first).
         exact: True when ``quad`` is the symbol outline (detector sources).
-        oriented: whether ``quad`` starts at the code's top-left corner (zxing-cpp's do; the outline
-            locator's when its finder masks told; see :mod:`qrdeblur.scan.outline`).
     """
 
     quad: np.ndarray
     source: str
     score: float = 0.0
     exact: bool = False
-    oriented: bool = True
 
 
 def zxing_candidates(failed_quads) -> list[Candidate]:
