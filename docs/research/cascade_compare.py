@@ -118,9 +118,6 @@ CONFIGS = {
     "workers1": CascadeConfig(workers=1),
     "workers2": CascadeConfig(workers=2),
     "workers2-ort1": CascadeConfig(workers=2),
-    # session 14: the module count from the version zxing-cpp reads off a code it cannot decode
-    "uncounted": CascadeConfig(counted_modules=False),
-    "counted": CascadeConfig(counted_modules=True),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
 BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0}

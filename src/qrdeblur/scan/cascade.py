@@ -238,10 +238,6 @@ class CascadeConfig:
             On the ``photo`` suite zxing-cpp reads 226 codes this way (with the raw decode) instead
             of 222, two of them codes the cascade lost (printed on dark film, 10-18 grey levels of
             contrast), for about 8 ms per photo (session 12).
-        counted_modules: a code zxing-cpp located but could not decode comes with the version it read
-            (its version information, or the finder patterns' spacing): its module count then sets
-            the ``module`` scale steps (where the pitch estimate gives up on blurred crops) and
-            narrows the ``grid`` step's versions to that one and its neighbours (session 14).
         workers: units of work (a candidate's main steps, an alternative step on one) run at once
             on this many threads, the caller's among them (:class:`_Work`); 1: all in the caller's.
             On 2 cores a second worker does not pay: one already keeps 1.8-1.9 cores busy
@@ -281,7 +277,6 @@ class CascadeConfig:
     grid_refit_grow: int = 3
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
-    counted_modules: bool = True
     workers: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -310,14 +305,11 @@ class _Reader:
         self.zx = zxingcpp
         self.formats = zxingcpp.BarcodeFormat.QRCode
 
-    def read(
-        self, grey: np.ndarray, errors: bool = False, min_side: int = DEFAULT_MIN_SIDE, binarizers=None, modules=None
-    ):
+    def read(self, grey: np.ndarray, errors: bool = False, min_side: int = DEFAULT_MIN_SIDE, binarizers=None):
         """(decoded [(barcode, corners)], failed [corners]) for ``grey``.
 
         ``binarizers``: zxing-cpp binarizer names tried in turn until one decodes (default: its
-        LocalAverage only). ``modules``: a list that gets, for each failed code, the module count of
-        the version zxing-cpp read from it (its version information or finder spacing), or None.
+        LocalAverage only).
         """
         big, factor = upscale_for_decoding(grey, min_side, "cubic")
         ok, failed = [], []
@@ -331,25 +323,9 @@ class _Reader:
                     ok.append((bc, corners))
                 else:
                     failed.append(corners)
-                    if modules is not None:
-                        modules.append(_module_count(bc))
             if ok:
                 break
         return ok, failed
-
-
-def _module_count(bc) -> int | None:
-    """Modules across a QR code from the version zxing-cpp reports for it (None when it has none)."""
-    try:
-        version = str(bc.extra.get("Version", ""))
-    except AttributeError:
-        return None
-    return 17 + 4 * int(version) if version.isdigit() and 1 <= int(version) <= 40 else None
-
-
-def _counted_key(quad) -> tuple:
-    """The cache key of a module count zxing-cpp or the finder patterns gave for an outline."""
-    return ("counted-modules", np.asarray(quad, np.float64).reshape(4, 2).tobytes())
 
 
 class Cascade:
@@ -387,9 +363,6 @@ class Cascade:
     def _modules(self, cand: locate.Candidate, grey: np.ndarray, cache: dict) -> float | None:
         """Estimated number of modules across the candidate's quad, None when unclear (cached)."""
         key = ("modules", id(cand))
-        counted = cache.get(_counted_key(cand.quad))
-        if counted is not None:
-            return float(counted)
         if key not in cache:
             native = quad_side(cand.quad)
             probe = rectify(grey, cand.quad, int(np.clip(round(native), 24, 512)), 0)
@@ -462,8 +435,7 @@ class Cascade:
                 rate if self._ms_per_px is None else max(rate, 0.7 * self._ms_per_px + 0.3 * rate)
             )
         refine = self.config.refine and passes > 0 and not cand.exact
-        counts: list = []
-        ok, failed = self.reader.read(out, errors=refine, binarizers=self.config.crop_binarizers, modules=counts)
+        ok, failed = self.reader.read(out, errors=refine, binarizers=self.config.crop_binarizers)
         read = False
         for bc, corners in ok:
             if passes and quad_side(corners) < self.config.min_deblurred_fraction * rect.side:
@@ -472,12 +444,7 @@ class Cascade:
         if read or not refine:
             return []
         lo, hi = self.config.min_deblurred_fraction * rect.side, 1.5 * rect.side
-        outlines = []
-        for q, n in zip(failed, counts, strict=True):
-            if lo <= quad_side(q) <= hi:
-                outlines.append((np.asarray(rect.points_to_image(q)), "refined"))
-                if n is not None and self.config.counted_modules:
-                    cache[_counted_key(outlines[-1][0])] = n
+        outlines = [(np.asarray(rect.points_to_image(q)), "refined") for q in failed if lo <= quad_side(q) <= hi]
         if not outlines and self.config.refine_finders and self.config.grid_versions > 0 and not cache.get("followup"):
             # finder patterns zxing-cpp gives up on, for the grid step (which registers the rest)
             from qrdeblur.scan.finders import finder_outlines
@@ -486,7 +453,7 @@ class Cascade:
             for q, n in finder_outlines(out, 2):
                 if lo <= quad_side(q) <= hi:
                     quad = np.asarray(rect.points_to_image(q.tolist()))
-                    cache[_counted_key(quad)] = n
+                    cache[("finder-modules", quad.tobytes())] = n
                     outlines.append((quad, "finders"))
         return outlines
 
@@ -527,8 +494,8 @@ class Cascade:
 
         turns = (0, 1, 2, 3) if cand.source == "opencv" else (0,)  # zxing-cpp's and ours start top-left
         versions = VERSIONS
-        counted = cache.get(_counted_key(cand.quad))
-        if counted is not None:  # zxing-cpp or the finders' spacing gave the module count to about one version
+        counted = cache.get(("finder-modules", np.asarray(cand.quad).tobytes()))
+        if counted is not None:  # the finders' spacing gave the module count to about one version
             versions = tuple(v for v in VERSIONS if abs(17 + 4 * v - counted) <= 5)
         # finder outlines come from a poor restoration: a module or so off, so registration starts around them
         search = cfg.grid_finder_search if cand.source == "finders" else 0.0
@@ -600,19 +567,13 @@ class Cascade:
             return (time.perf_counter() - t0) * 1000
 
         codes: list[Code] = []
-        counts: list = []
-        ok, failed = self.reader.read(grey, errors=True, modules=counts)
+        ok, failed = self.reader.read(grey, errors=True)
         for bc, corners in ok:
             self._add(codes, _code_from_zxing(bc, corners, "raw"))
         if cfg.contrast_clip > 0:
-            counts_eq: list = []
-            equalised = equalise_contrast(grey, cfg.contrast_clip)
-            ok_eq, failed_eq = self.reader.read(equalised, errors=True, modules=counts_eq)
+            ok_eq, failed_eq = self.reader.read(equalise_contrast(grey, cfg.contrast_clip), errors=True)
             ok += [(bc, q) for bc, q in ok_eq if self._add(codes, _code_from_zxing(bc, q, "contrast"))]
-            for q, n in zip(failed_eq, counts_eq, strict=True):
-                if not any(locate.same_place(q, f) for f in failed):
-                    failed.append(q)
-                    counts.append(n)
+            failed += [q for q in failed_eq if not any(locate.same_place(q, f) for f in failed)]
         deadline, grid_deadline, min_score = budget_ms, budget_ms, 0.0
         if codes:  # an easy photo: look further only for code-like regions, briefly
             deadline, min_score = min(budget_ms, cfg.followup_ms), cfg.followup_min_score
@@ -636,8 +597,6 @@ class Cascade:
             if c.score >= min_score and not same_region(c, exact)
         ]
         work = _Work(self, grey, cands, codes, t0, deadline, grid_deadline, bool(codes))
-        if cfg.counted_modules:  # the versions zxing-cpp read from the codes it located and could not decode
-            work.cache.update({_counted_key(q): n for q, n in zip(failed, counts, strict=True) if n is not None})
         helpers = [self._helpers().submit(work.work) for _ in range(max(0, cfg.workers - 1))]
         work.work()
         for helper in helpers:
