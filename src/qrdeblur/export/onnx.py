@@ -112,7 +112,9 @@ def export_onnx(checkpoint: str | Path, onnx_path: str | Path, tolerance: float 
         wrapped, inputs, outputs, axes = _wiener_graph(generator, pad)
         channels, meta["front_end"] = 1, "kernel-wiener"
     else:
-        channels = next(p.shape[1] for p in generator.parameters() if p.ndim == 4)
+        # the input's channels (a pixel-unshuffled stem takes 4x as many as the image has)
+        configured = getattr(getattr(generator, "cfg", None), "in_channels", None)
+        channels = configured or next(p.shape[1] for p in generator.parameters() if p.ndim == 4)
         wrapped = _Exportable(generator)
         inputs = {"blurred": torch.rand(1, channels, pad * 10, pad * 10)}
         outputs = ["restored"]

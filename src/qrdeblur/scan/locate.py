@@ -169,10 +169,10 @@ def _box_iou(a, b) -> float:
     return inter / max(union, 1e-9)
 
 
-def _outline(contour: np.ndarray, rect, tolerances=(0.04,)) -> np.ndarray:
+def _outline(contour: np.ndarray, rect, tolerances=(0.04,), min_hull_fill: float = 0.85) -> np.ndarray:
     """A 4-corner outline of a blob: its hull simplified to a quadrilateral when it is one (keeps
     perspective; simplified at each of ``tolerances``, fractions of the perimeter, until one gives four
-    corners), else the minimum-area rotated box."""
+    corners, convex and covering ``min_hull_fill`` of the hull), else the minimum-area rotated box."""
     from qrdeblur.scan.rectify import order_quad
 
     hull = cv2.convexHull(contour)
@@ -182,7 +182,7 @@ def _outline(contour: np.ndarray, rect, tolerances=(0.04,)) -> np.ndarray:
         if len(approx) > 4:
             continue
         if len(approx) == 4 and cv2.isContourConvex(approx.astype(np.int32)):
-            if cv2.contourArea(approx.astype(np.float32)) >= 0.85 * cv2.contourArea(hull):
+            if cv2.contourArea(approx.astype(np.float32)) >= min_hull_fill * cv2.contourArea(hull):
                 return order_quad(approx)
         break
     return order_quad(cv2.boxPoints(rect))

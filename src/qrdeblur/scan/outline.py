@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from qrdeblur.errors import UsageError
+from qrdeblur.scan.locate import _outline
 from qrdeblur.scan.rectify import order_quad, rectify
 
 #: The box's side in the locator's crop and the margin around it (as in training: 128 px in all).
@@ -106,18 +107,7 @@ def fit_outline(symbol: np.ndarray, finders: np.ndarray, min_area: float = 0.04)
     blob = (labels == best).astype(np.uint8)
     contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea)
-    hull = cv2.convexHull(contour)
-    peri = cv2.arcLength(hull, True)
-    quad = None
-    for tolerance in (0.02, 0.04, 0.06, 0.08):
-        approx = cv2.approxPolyDP(hull, tolerance * peri, True).reshape(-1, 2)
-        if len(approx) == 4:
-            quad = order_quad(approx.astype(np.float64))
-            break
-        if len(approx) < 4:
-            break
-    if quad is None:
-        quad = order_quad(cv2.boxPoints(cv2.minAreaRect(contour)).astype(np.float64))
+    quad = _outline(contour, cv2.minAreaRect(contour), (0.02, 0.04, 0.06, 0.08), min_hull_fill=0.0)
     refined = _side_lines(contour.reshape(-1, 2).astype(np.float64), quad)
     if refined is not None and np.abs(refined - quad).max() < 0.1 * np.sqrt(area):
         quad = order_quad(refined)
@@ -138,7 +128,7 @@ def fit_outline(symbol: np.ndarray, finders: np.ndarray, min_area: float = 0.04)
 
 
 class OutlineLocator:
-    """An exported outline network (:func:`qrdeblur.train.outline.export_outline_onnx`) through
+    """An exported outline network (``outline.onnx`` of :func:`qrdeblur.train.outline.train`) through
     onnxruntime: :meth:`locate` a code inside a box (about 3 ms a box on 2 cores; 1.6 ms batched).
 
     Args:
@@ -165,8 +155,7 @@ class OutlineLocator:
     def probabilities(self, crops: np.ndarray) -> np.ndarray:
         """(B, 2, S, S) symbol and finder probabilities for (B, S, S) uint8 crops."""
         x = (np.asarray(crops, np.float32) / 255.0)[:, None]
-        logits = self.session.run(None, {self.input: x})[0]
-        return 0.5 * (1.0 + np.tanh(0.5 * logits))  # the logistic function, without overflow
+        return self.session.run(None, {self.input: x})[0]
 
     def locate(self, grey: np.ndarray, quad) -> Outline | None:
         """The code's outline (image px) inside the box ``quad`` of ``grey`` (uint8), or None."""

@@ -12,7 +12,8 @@
    error: for pairs with a code, the largest corner distance between :func:`~qrdeblur.scan.outline.fit_outline`'s
    outline and the code's, in modules (the ``grid`` step registers from within a module or so).
 4. Saves ``config.json`` (resolved), ``environment.jsonl``, ``log.jsonl``, ``outline.pt`` (the best
-   validation outline error) and ``outline.onnx`` (dynamic batch, checked against torch).
+   validation outline error; a checkpoint of the project's format, ``qrunet`` with two outputs) and
+   ``outline.onnx`` (:func:`qrdeblur.export.onnx.export_onnx`: the probabilities, checked against torch).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def train(cfg: OutlineTrainConfig, out: Path) -> dict:
     import torch
     import torch.nn.functional as F
 
+    from qrdeblur.export.onnx import export_onnx
     from qrdeblur.models.unet import QRUNet, QRUNetConfig
     from qrdeblur.train.environment import record_environment
 
@@ -172,55 +174,14 @@ def train(cfg: OutlineTrainConfig, out: Path) -> dict:
         score = float(np.mean(err > 1.5))
         if score < best:
             best = score
-            torch.save({"config": asdict(model.cfg), "state": model.state_dict(), "epoch": epoch, "val": last},
-                       out / "outline.pt")
+            checkpoint = {"model": model.state_dict(), "model_name": "qrunet", "model_args": asdict(model.cfg),
+                          "epoch": epoch, "val": last}
+            torch.save(checkpoint, out / "outline.pt")
         if time.time() - t0 > cfg.minutes * 60:
             break
-    export_outline_onnx(out / "outline.pt", out / "outline.onnx")
+    (out / "outline.onnx").unlink(missing_ok=True)  # a resumed folder's old export
+    export_onnx(out / "outline.pt", out / "outline.onnx")
     return last
-
-
-def load_outline_checkpoint(path: Path):
-    """The :class:`~qrdeblur.models.unet.QRUNet` saved by :func:`train`."""
-    import torch
-
-    from qrdeblur.models.unet import QRUNet, QRUNetConfig
-
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    model = QRUNet(QRUNetConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["state"])
-    return model.eval()
-
-
-def export_outline_onnx(checkpoint: Path, onnx_path: Path, size: int = 128, tolerance: float = 1e-4) -> float:
-    """Export the locator (input ``crop`` (B, 1, S, S) in [0, 1], output ``logits`` (B, 2, S, S));
-    returns the largest difference from torch on random crops (raises above ``tolerance``)."""
-    import onnxruntime as ort
-    import torch
-
-    model = load_outline_checkpoint(checkpoint)
-    if size % model.pad_multiple:
-        raise ValueError(f"the crop side {size} must be a multiple of {model.pad_multiple}")
-
-    class Padded(torch.nn.Module):  # the crop's side is fixed and fits the network: no padding in the graph
-        def __init__(self, net):
-            super().__init__()
-            self.net = net
-
-        def forward(self, x):
-            return self.net.forward_padded(x)
-
-    dummy = torch.rand(2, 1, size, size)
-    torch.onnx.export(Padded(model), dummy, str(onnx_path), input_names=["crop"], output_names=["logits"],
-                      dynamic_axes={"crop": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
-    x = np.random.default_rng(0).random((3, 1, size, size), dtype=np.float32)
-    with torch.no_grad():
-        want = model(torch.from_numpy(x)).numpy()
-    got = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).run(None, {"crop": x})[0]
-    diff = float(np.abs(got - want).max())
-    if diff > tolerance:
-        raise RuntimeError(f"{onnx_path}: ONNX output differs from torch by {diff:.2e}")
-    return diff
 
 
 def main() -> None:
