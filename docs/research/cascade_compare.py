@@ -118,9 +118,19 @@ CONFIGS = {
     "workers1": CascadeConfig(workers=1),
     "workers2": CascadeConfig(workers=2),
     "workers2-ort1": CascadeConfig(workers=2),
+    # session 15: more refits in a longer grid step, a wider short follow-up, a 1 s budget
+    "session14": CascadeConfig(),
+    "refits8-grid500": CascadeConfig(grid_refits=8, grid_max_ms=500.0),
+    "s15-all": CascadeConfig(grid_refits=8, grid_max_ms=500.0, followup_min_score=0.2),
+    "s15-all-1000": CascadeConfig(grid_refits=8, grid_max_ms=500.0, followup_min_score=0.2),
+    "session14-1000": CascadeConfig(),
+    "refits12-grid600-1000": CascadeConfig(grid_refits=12, grid_max_ms=600.0, followup_min_score=0.2),
+    "s16-rereg-1000": CascadeConfig(
+        grid_refits=8, grid_max_ms=500.0, followup_min_score=0.2, grid_reregister=True
+    ),
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
-BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0}
+BUDGETS = {"budget900": 900.0, "budget1200": 1200.0, "budget1600": 1600.0, "budget950-13": 950.0, "s15-all-1000": 1000.0, "session14-1000": 1000.0, "refits12-grid600-1000": 1000.0, "s16-rereg-1000": 1000.0}
 #: configurations run with a generator of their own, with this many onnxruntime threads
 ORT_THREADS = {"workers2-ort1": 1}
 
