@@ -427,14 +427,11 @@ def solve_codes(
     fast: tuple = (4, 40),
     grow: int = 0,
     search: float = 0.0,
-    reregister: bool = False,
 ) -> Iterator[GridSolution]:
     """:func:`solve_code`'s solution, then ``refits`` more: each after fitting the blur to the last
     solve's modules (:func:`fit_kernel`, within ``grow`` px of ``kernel``'s support) and
     solving again from them. The caller decodes each and stops at the first that reads. ``search``
-    (modules): the first registration also starts from the outline moved this far each way (9 starts).
-    ``reregister``: before each refit's solve, register the grid again under the refitted blur and
-    the solved modules (:func:`_reregister`)."""
+    (modules): the first registration also starts from the outline moved this far each way (9 starts)."""
     support = None
     if grow > 0 and refits > 0:
         kernel = np.pad(kernel, grow)
@@ -471,29 +468,8 @@ def solve_codes(
         if fitted is None:
             return
         p = GridProblem(p.version, p.ring, p.fixed, p.lo, p.hi, p.weight, GridModel(p.model.g, fitted))
-        if reregister:
-            quad, rho, y = _reregister(grey, quad, p, m, rho, y)
         m, *planes = solve_modules(y, p, *iterations, init=m)
         yield GridSolution(version, m[r : r + n, r : r + n] > 0.5, quad, rho)
-
-
-def _reregister(grey, quad, p: GridProblem, m: np.ndarray, rho: float, y: np.ndarray):
-    """(outline, correlation, crop): the grid registered again, under ``p``'s (refitted) blur, by the
-    picture of the solved modules ``m``; the old ones when ECC fails or wanders off.
-
-    Why: the first registrations use the estimator's blur, and a blur that is wrong in shape or centre
-    pulls the grid off by a fraction of a module; the refitted blur makes the template truer. On the
-    92 ``photo`` codes the session-14 cascade lost, outlined 0.25 module off, four refits read 19, with
-    this before each refit's solve 21 at the same time (``docs/research/README.md``, session 15).
-    """
-    found = register(y, p, m)
-    if found is None:
-        return quad, rho, y
-    to_image = p.crop(grey, quad).to_image
-    moved = cv2.perspectiveTransform(p.symbol_corners().reshape(-1, 1, 2), to_image @ found[0]).reshape(4, 2)
-    if not _plausible_move(quad, moved):
-        return quad, rho, y
-    return moved, found[1], p.crop(grey, moved).image
 
 
 def rank_versions(

@@ -230,8 +230,6 @@ class CascadeConfig:
             scenes 0-89).
         grid_refit_grow: a refitted blur may reach this many px (at 3 px per module) past the
             estimate's support.
-        grid_reregister: before each refit's solve, the grid is registered again under the refitted
-            blur (``solve_codes(reregister=True)``).
         grid_finder_search: on a finder outline (``refine_finders``) the grid's registration also
             starts this many modules off each way (:func:`~qrdeblur.restore.module_grid.start_shifts`).
         contrast_clip: after the raw decode, zxing-cpp reads the image again with its local contrast
@@ -277,7 +275,6 @@ class CascadeConfig:
     grid_refits: int = 4
     grid_variant_refits: int = 0
     grid_refit_grow: int = 3
-    grid_reregister: bool = False
     grid_finder_search: float = 1.0
     contrast_clip: float = 4.0
     workers: int = 1
@@ -519,8 +516,7 @@ class Cascade:
                 refits = cfg.grid_refits if k == 0 else cfg.grid_variant_refits
                 solved = False
                 for sol in solve_codes(
-                    image, quad, version, kernel_of(*blur), refits, grow=cfg.grid_refit_grow, search=search,
-                    reregister=cfg.grid_reregister,
+                    image, quad, version, kernel_of(*blur), refits, grow=cfg.grid_refit_grow, search=search
                 ):
                     solved = True
                     ok, _ = self.reader.read(render_modules(sol.dark))
