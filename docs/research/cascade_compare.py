@@ -125,6 +125,7 @@ CONFIGS = {
     "s15-all-1000": CascadeConfig(grid_refits=8, grid_max_ms=500.0, followup_min_score=0.2),
     "session14-1000": CascadeConfig(),
     "refits12-grid600-1000": CascadeConfig(grid_refits=12, grid_max_ms=600.0, followup_min_score=0.2),
+    "s17-blur5": CascadeConfig(followup_blur_px=5.0),
     # "s16-rereg-1000": s15-all-1000 with grid_reregister=True, at commit 7f58da1 (measured neutral)
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
