@@ -126,6 +126,10 @@ CONFIGS = {
     "session14-1000": CascadeConfig(),
     "refits12-grid600-1000": CascadeConfig(grid_refits=12, grid_max_ms=600.0, followup_min_score=0.2),
     "s17-blur5": CascadeConfig(followup_blur_px=5.0),
+    # session 18: Reed-Solomon erasure decoding of the grid step's least confident codewords
+    "soft4": CascadeConfig(grid_soft_margin=4),
+    "soft3": CascadeConfig(grid_soft_margin=3),
+    "soft6": CascadeConfig(grid_soft_margin=6),
     # "s16-rereg-1000": s15-all-1000 with grid_reregister=True, at commit 7f58da1 (measured neutral)
 }
 #: configurations run with their own budget (ms) instead of ``--budget``
@@ -159,6 +163,7 @@ def main() -> None:
         n: Cascade(Deblurrer.load(path, ORT_THREADS[n]) if n in ORT_THREADS else deblurrer, CONFIGS[n]) for n in names
     }
     reads = {n: 0 for n in names}
+    false = {n: 0 for n in names}  # texts read that are no payload of the scene
     ms: dict = {n: [] for n in names}
     easy_ms: dict = {n: [] for n in names}  # photos whose codes the raw decode reads completely
     rows = []
@@ -178,6 +183,7 @@ def main() -> None:
                 easy_ms[n].append(ms[n][-1])
             got = [p for p in item.payloads if p in found]
             reads[n] += len(got)
+            false[n] += len(set(found) - set(item.payloads))
             row[n] = len(got)
             row[n + "_ms"] = round(ms[n][-1], 1)
             row[n + "_raw_all"] = int(all(found.get(p) == "raw" for p in item.payloads))
@@ -186,7 +192,10 @@ def main() -> None:
         print(item.meta["index"], " ".join(f"{n}={reads[n]}" for n in names), f"/{total}", flush=True)
     for n in names:
         easy = f"{statistics.median(easy_ms[n]):.0f} ms on {len(easy_ms[n])}" if easy_ms[n] else "-"
-        print(f"{n:16s} {reads[n]}/{total} codes, median {statistics.median(ms[n]):.0f} ms per photo, {easy} read raw")
+        print(
+            f"{n:16s} {reads[n]}/{total} codes, {false[n]} false, median {statistics.median(ms[n]):.0f} ms per photo,"
+            f" {easy} read raw"
+        )
     if args.out:
         with open(args.out, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))

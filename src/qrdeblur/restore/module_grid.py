@@ -310,12 +310,15 @@ def _ecc(template, src, mask, warp, iterations: int) -> tuple[np.ndarray, float]
 
 @dataclass
 class GridSolution:
-    """Solved modules of one version: ``dark`` (n, n) bool, the outline in the input image, the fit."""
+    """Solved modules of one version: ``dark`` (n, n) bool, the outline in the input image, the fit;
+    ``soft`` (n, n) float: each module's solved darkness in [0, 1], for erasure decoding
+    (:mod:`qrdeblur.decode.soft_modules`)."""
 
     version: int
     dark: np.ndarray
     corners: np.ndarray
     correlation: float
+    soft: np.ndarray | None = None
 
 
 def _plausible_move(before: np.ndarray, after: np.ndarray) -> bool:
@@ -462,14 +465,14 @@ def solve_codes(
         m, *planes = solve_modules(y, p, *iterations, init=m)
         template = m
     r, n = p.ring, p.n
-    yield GridSolution(version, m[r : r + n, r : r + n] > 0.5, quad, rho)
+    yield GridSolution(version, m[r : r + n, r : r + n] > 0.5, quad, rho, m[r : r + n, r : r + n])
     for _ in range(refits):
         fitted = fit_kernel(y, p, m, *planes, support=support)
         if fitted is None:
             return
         p = GridProblem(p.version, p.ring, p.fixed, p.lo, p.hi, p.weight, GridModel(p.model.g, fitted))
         m, *planes = solve_modules(y, p, *iterations, init=m)
-        yield GridSolution(version, m[r : r + n, r : r + n] > 0.5, quad, rho)
+        yield GridSolution(version, m[r : r + n, r : r + n] > 0.5, quad, rho, m[r : r + n, r : r + n])
 
 
 def rank_versions(

@@ -276,6 +276,7 @@ class CascadeConfig:
     grid_variant_refits: int = 0
     grid_refit_grow: int = 3
     grid_finder_search: float = 1.0
+    grid_soft_margin: int = 0
     contrast_clip: float = 4.0
     workers: int = 1
     extra: dict = field(default_factory=dict)
@@ -463,6 +464,7 @@ class Cascade:
         Needs an exact outline (a detector's or a refined one: the grid is registered from there, it
         must be within a module or so) and a generator with a blur estimator.
         """
+        from qrdeblur.decode.soft_modules import correct_modules
         from qrdeblur.restore.finder_kernel import kernel_of
         from qrdeblur.restore.module_grid import VERSIONS, nearby_blurs, rank_versions, render_modules, solve_codes
 
@@ -520,8 +522,15 @@ class Cascade:
                 ):
                     solved = True
                     ok, _ = self.reader.read(render_modules(sol.dark))
+                    method = step.method
+                    if not ok and cfg.grid_soft_margin > 0 and sol.soft is not None:
+                        # the codewords the solve is least sure of, erased (Reed-Solomon corrects twice as many)
+                        fixed = correct_modules(sol.soft, version, cfg.grid_soft_margin)
+                        if fixed is not None:
+                            ok, _ = self.reader.read(render_modules(fixed))
+                            method = "grid-erasures"
                     for bc, _corners in ok:
-                        if self._add(codes, _code_from_zxing(bc, sol.corners.tolist(), step.method)):
+                        if self._add(codes, _code_from_zxing(bc, sol.corners.tolist(), method)):
                             return
                     if time.perf_counter() > t_end:
                         return
