@@ -37,10 +37,8 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--model", default=None)
     parser.add_argument("--out", default=None)
-    parser.add_argument(
-        "--grid-max-ms", type=float, default=None, help="a grid step's cap per outline (default: the cascade's; inf: none)"
-    )
-    parser.add_argument("--grid-refits", type=int, default=None, help="blur refits per grid solve (default: the cascade's)")
+    parser.add_argument("--grid-max-ms", type=float, default=None, help="a grid step's cap per outline (inf: none)")
+    parser.add_argument("--grid-refits", type=int, default=None, help="blur refits per grid solve")
     args = parser.parse_args()
     overrides = {}
     if args.grid_max_ms is not None:
