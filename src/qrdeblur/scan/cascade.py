@@ -232,6 +232,11 @@ class CascadeConfig:
             estimate's support.
         grid_finder_search: on a finder outline (``refine_finders``) the grid's registration also
             starts this many modules off each way (:func:`~qrdeblur.restore.module_grid.start_shifts`).
+        grid_soft_margin: when a solve's thresholded modules do not decode, decode its soft modules
+            with the least confident codewords erased (:mod:`qrdeblur.decode.soft_modules`), each
+            Reed-Solomon block's correction leaving this many check codewords unused; codes read so
+            report the method ``grid-erasures``. 0: off (whole suite 421 and 424 with margins 4 and 3
+            against 422 without, interleaved, session 19: within a run's noise).
         contrast_clip: after the raw decode, zxing-cpp reads the image again with its local contrast
             equalised (CLAHE with this clip limit, 8 x 8 tiles; 0: not); codes read so report the
             method ``contrast``, and the codes it locates but cannot decode join the candidates.
