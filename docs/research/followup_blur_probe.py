@@ -20,7 +20,7 @@ from photo_breakdown import blur_extent
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import load_deblurrer, to_grey
 from qrdeblur.scan.cascade import _Reader, stretch_contrast
-from qrdeblur.scan.rectify import quad_side, rectify
+from qrdeblur.geometry import quad_side, rectify
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from qrdeblur.restore.finder_kernel import kernel_of
 from qrdeblur.restore.module_grid import PX, nearby_blurs, rank_versions, render_modules, solve_codes
 from qrdeblur.scan import load_deblurrer, locate, to_grey
 from qrdeblur.scan.cascade import stretch_contrast
-from qrdeblur.scan.rectify import rectify
+from qrdeblur.geometry import rectify
 
 N_GUESS = 33  # modules assumed when estimating the blur on a box of unknown version
 

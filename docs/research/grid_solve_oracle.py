@@ -37,7 +37,7 @@ from qrdeblur.restore.finder_kernel import kernel_of
 from qrdeblur.restore.module_grid import PX, nearby_blurs, rank_versions, render_modules, solve_codes
 from qrdeblur.scan import to_grey
 from qrdeblur.scan.cascade import stretch_contrast
-from qrdeblur.scan.rectify import rectify
+from qrdeblur.geometry import rectify
 from qrdeblur.synth import kernels
 from qrdeblur.synth.presets import _homography_jacobian
 

@@ -20,7 +20,7 @@ import numpy as np
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.restore import module_grid
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, locate, to_grey
-from qrdeblur.scan.rectify import quad_side
+from qrdeblur.geometry import quad_side
 
 
 class GridTimingCascade(Cascade):

@@ -24,7 +24,7 @@ from qrdeblur.restore.deblurrer import scan_model_path
 from qrdeblur.restore.kernel_wiener import ESTIMATOR_SIZE, decode_blur, encode_blur, front_end
 from qrdeblur.scan import Cascade, to_grey
 from qrdeblur.scan.cascade import stretch_contrast
-from qrdeblur.scan.rectify import rectify
+from qrdeblur.geometry import rectify
 from qrdeblur.synth import kernels
 from qrdeblur.synth.presets import _homography_jacobian
 

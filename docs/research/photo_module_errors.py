@@ -22,7 +22,7 @@ import zxingcpp
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import load_deblurrer, to_grey
 from qrdeblur.scan.cascade import stretch_contrast
-from qrdeblur.scan.rectify import rectify
+from qrdeblur.geometry import rectify
 from qrdeblur.synth.render import QRSpec, make_symbol
 
 PX = 3

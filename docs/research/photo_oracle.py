@@ -22,7 +22,7 @@ from photo_breakdown import BUCKET_NAMES, GROUPS, blur_extent, bucket, write_row
 
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer, locate, to_grey
-from qrdeblur.scan.rectify import quad_side
+from qrdeblur.geometry import quad_side
 
 
 def matches(cand: locate.Candidate, corners) -> bool:

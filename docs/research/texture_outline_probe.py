@@ -24,7 +24,7 @@ from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import load_deblurrer, locate, to_grey
 from qrdeblur.scan.cascade import _Reader, stretch_contrast
 from qrdeblur.scan.finders import finder_outlines
-from qrdeblur.scan.rectify import order_quad, quad_side, rectify
+from qrdeblur.geometry import order_quad, quad_side, rectify
 
 #: Closing disc diameter, as a fraction of the crop's square side (a 21-57 module code in it).
 CLOSE_FRACTION = 0.09

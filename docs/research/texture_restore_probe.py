@@ -25,7 +25,7 @@ import numpy as np
 from qrdeblur.bench.photo import photo_suite
 from qrdeblur.scan import load_deblurrer, locate, to_grey
 from qrdeblur.scan.cascade import _Reader, stretch_contrast
-from qrdeblur.scan.rectify import rectify
+from qrdeblur.geometry import rectify
 
 SIDES = (96, 128, 176, 224, 256)
 GROWTHS = (1.0, 1.3)

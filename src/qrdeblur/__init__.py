@@ -21,7 +21,7 @@ _LAZY = {
     "scan": ("qrdeblur.scan", None),  # the subpackage, callable: qrdeblur.scan(image)
     "Code": ("qrdeblur.scan", "Code"),
     "Deblurrer": ("qrdeblur.restore.deblurrer", "Deblurrer"),
-    "read_image": ("qrdeblur.scan.imageio", "read_image"),
+    "read_image": ("qrdeblur.imageio", "read_image"),
     "QRSpec": ("qrdeblur.synth.render", "QRSpec"),
     "render_code": ("qrdeblur.synth.render", "render_code"),
     "kernels": ("qrdeblur.synth", "kernels"),

@@ -110,8 +110,8 @@ def deblur(
     """Deblur images with the generator; writes OUT/<name>.png."""
     import cv2
 
+    from qrdeblur.imageio import read_image
     from qrdeblur.restore.deblurrer import Deblurrer
-    from qrdeblur.scan.imageio import read_image
 
     deblurrer = Deblurrer.load(model)
     out.mkdir(parents=True, exist_ok=True)

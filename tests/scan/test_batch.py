@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from qrdeblur.scan import imageio
+from qrdeblur import imageio
 from qrdeblur.scan.batch import scan_paths
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 

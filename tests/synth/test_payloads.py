@@ -80,7 +80,7 @@ def test_read_payload_file_on_a_folder(tmp_path):
 
 
 def test_enrol_images_returns_the_payloads(tmp_path):
-    pytest.importorskip("qrdeblur.scan.imageio", reason="qrdeblur.scan.imageio (read_image) not written yet")
+    pytest.importorskip("qrdeblur.imageio", reason="qrdeblur.imageio (read_image) not written yet")
     paths = []
     for i, text in enumerate(["ENROL 1", "https://example.org/e/2"]):
         p = tmp_path / f"code{i}.png"

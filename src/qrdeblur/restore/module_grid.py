@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 from scipy import fft
 
-from qrdeblur.scan.rectify import quad_side, rectify
+from qrdeblur.geometry import quad_side, rectify
 
 #: Crop pixels per module of the grid model.
 PX = 3

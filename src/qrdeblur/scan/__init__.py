@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qrdeblur.scan.cascade import ALT_STEPS, MAIN_STEPS, Cascade, CascadeConfig, Code, Step, to_grey
+from qrdeblur.imageio import to_grey
+from qrdeblur.scan.cascade import ALT_STEPS, MAIN_STEPS, Cascade, CascadeConfig, Code, Step
 
 __all__ = ["ALT_STEPS", "MAIN_STEPS", "Cascade", "CascadeConfig", "Code", "Step", "load_deblurrer", "scan"]
 
@@ -88,7 +89,7 @@ def scan(
         deblurrer = load_deblurrer(model)  # once per process (cached), so outside the budget
     t0 = time.perf_counter()
     if isinstance(image, (str, Path)):
-        from qrdeblur.scan.imageio import read_image
+        from qrdeblur.imageio import read_image
 
         image = read_image(image)
     grey = to_grey(image)

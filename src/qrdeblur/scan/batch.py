@@ -39,8 +39,8 @@ def scan_paths(
     Raises:
         UsageError: only for problems that concern every file: an explicit model that cannot be loaded.
     """
+    from qrdeblur.imageio import iter_image_paths, read_image
     from qrdeblur.scan import load_deblurrer, scan
-    from qrdeblur.scan.imageio import iter_image_paths, read_image
 
     deblurrer = load_deblurrer(model)
     for path, error in iter_image_paths(inputs):

@@ -18,7 +18,7 @@ Order and why:
 3. **main pass**, candidate by candidate (:data:`MAIN_STEPS`): the rectified crop decoded as is
    (``rectify``: rectification and upscaling alone read some codes), the classical ``sharpen``,
    then the generator (``deblur``) with the crop at 3 px per module when the module pitch can be
-   measured (:func:`~qrdeblur.scan.rectify.estimate_module_px`), else with the code about 128 px wide.
+   measured (:func:`~qrdeblur.geometry.estimate_module_px`), else with the code about 128 px wide.
    Before the generator the crop's contrast is stretched to the full range (:func:`stretch_contrast`):
    the generator learned full-contrast codes. When zxing-cpp locates a code in a texture
    candidate's restored crop but cannot decode it, that outline becomes the next candidate
@@ -61,12 +61,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
-import cv2
 import numpy as np
 
+from qrdeblur.contrast import equalise_contrast, stretch_contrast
 from qrdeblur.decode.decoders import DEFAULT_MIN_SIDE, upscale_for_decoding
+from qrdeblur.geometry import estimate_module_px, quad_side, rectify
 from qrdeblur.scan import locate
-from qrdeblur.scan.rectify import estimate_module_px, quad_side, rectify
 
 
 @dataclass
@@ -778,56 +778,4 @@ class _Work:
                         self._attempt(new, first)
 
 
-def equalise_contrast(grey: np.ndarray, clip: float = 4.0) -> np.ndarray:
-    """``grey`` (uint8) with its local contrast equalised: CLAHE over an 8 x 8 grid of tiles, each
-    tile's histogram clipped at ``clip`` times its mean count (so flat areas are not blown up into
-    noise). A few ms on a 2000 px photo."""
-    return cv2.createCLAHE(clipLimit=clip, tileGridSize=(8, 8)).apply(np.ascontiguousarray(grey, dtype=np.uint8))
-
-
-def stretch_contrast(grey: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
-    """Map the ``low`` and ``high`` percentiles of a uint8 image to 0 and 255 (clipping beyond).
-
-    Percentiles rather than the extremes, so a few specular or dirt pixels do not set the range;
-    a flat image (range under 1 grey level) is returned unchanged. Percentiles come from the
-    256-bin histogram and the mapping is a lookup table: ~0.1 ms on a 256 px crop, where a sort-based
-    percentile costs a few ms, which adds up over the candidates of a photo.
-    """
-    a = np.ascontiguousarray(grey, dtype=np.uint8)
-    cdf = np.cumsum(np.bincount(a.ravel(), minlength=256))
-    lo = int(np.searchsorted(cdf, cdf[-1] * low / 100.0))
-    hi = int(np.searchsorted(cdf, cdf[-1] * high / 100.0))
-    if hi - lo < 1:
-        return grey
-    lut = np.clip(np.round((np.arange(256) - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
-    return cv2.LUT(a, lut)
-
-
-def to_grey(image: np.ndarray) -> np.ndarray:
-    """(H, W) / (H, W, 3) RGB / (H, W, 4) RGBA, uint8 or uint16 (or float in [0, 1]) -> (H, W) uint8."""
-    from qrdeblur.errors import UsageError
-
-    a = np.asarray(image)
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
-        raise UsageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {a.shape}")
-    if a.dtype == np.uint16:
-        a = (a >> 8).astype(np.uint8)
-    elif a.dtype.kind == "f":
-        a = np.clip(np.round(np.nan_to_num(a) * 255), 0, 255).astype(np.uint8)
-    elif a.dtype == np.bool_:
-        a = a.astype(np.uint8) * 255
-    elif a.dtype != np.uint8:
-        raise UsageError(f"unsupported image dtype {a.dtype}; use uint8, uint16 or float in [0, 1]")
-    if a.ndim == 3 and a.shape[2] == 4:
-        alpha = a[..., 3:4].astype(np.float32) / 255.0
-        a = np.round(a[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
-    if a.ndim == 3 and a.shape[2] == 3:
-        a = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
-    elif a.ndim == 3:
-        a = a[..., 0]
-    if min(a.shape) < 1:
-        raise UsageError(f"empty image of shape {a.shape}")
-    return np.ascontiguousarray(a)
-
-
-__all__ = ["ALT_STEPS", "MAIN_STEPS", "Cascade", "CascadeConfig", "Code", "Step", "stretch_contrast", "to_grey"]
+__all__ = ["ALT_STEPS", "MAIN_STEPS", "Cascade", "CascadeConfig", "Code", "Step"]

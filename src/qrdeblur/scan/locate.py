@@ -80,7 +80,7 @@ def zxing_candidates(failed_quads) -> list[Candidate]:
     and the alignment pattern, a quarter of the symbol): 16 detections for two scrambled test codes,
     each of which would get every step. A detection whose centre lies inside a larger one is dropped.
     """
-    from qrdeblur.scan.rectify import quad_side
+    from qrdeblur.geometry import quad_side
 
     quads = sorted((np.asarray(q, dtype=np.float64).reshape(4, 2) for q in failed_quads), key=lambda q: -quad_side(q))
     out: list[Candidate] = []
@@ -173,7 +173,7 @@ def _outline(contour: np.ndarray, rect, tolerances=(0.04,), min_hull_fill: float
     """A 4-corner outline of a blob: its hull simplified to a quadrilateral when it is one (keeps
     perspective; simplified at each of ``tolerances``, fractions of the perimeter, until one gives four
     corners, convex and covering ``min_hull_fill`` of the hull), else the minimum-area rotated box."""
-    from qrdeblur.scan.rectify import order_quad
+    from qrdeblur.geometry import order_quad
 
     hull = cv2.convexHull(contour)
     peri = cv2.arcLength(hull, True)
@@ -295,7 +295,7 @@ def texture_candidates(
     regions whose edges run one way (coherence above ``coherence_low``; inf: none) demoted.
 
     ``split``: the score factor of the parts cut from irregular blobs (0: not cut)."""
-    from qrdeblur.scan.rectify import order_quad
+    from qrdeblur.geometry import order_quad
 
     rel, s = contrast_map(grey)
     work, _ = _working_copy(grey, TEXTURE_WORK_SIDE)
@@ -385,7 +385,7 @@ def centred_on(candidate: Candidate, quads, tolerance: float = 0.25, max_ratio: 
 
     Unlike :func:`covered`, a small region beside the middle of a large quad is not the same region:
     a detection spanning two codes, or a code and its neighbour, does not hide either code."""
-    from qrdeblur.scan.rectify import quad_side
+    from qrdeblur.geometry import quad_side
 
     q = np.asarray(candidate.quad, dtype=np.float64).reshape(4, 2)
     side, centre = quad_side(q), q.mean(axis=0)
@@ -402,7 +402,7 @@ def centred_on(candidate: Candidate, quads, tolerance: float = 0.25, max_ratio: 
 
 def same_place(quad, other, tolerance: float = 0.25) -> bool:
     """True when two quads have their centres within ``tolerance`` of a side and similar sizes."""
-    from qrdeblur.scan.rectify import quad_side
+    from qrdeblur.geometry import quad_side
 
     a, b = np.asarray(quad, dtype=np.float64).reshape(4, 2), np.asarray(other, dtype=np.float64).reshape(4, 2)
     sa, sb = quad_side(a), quad_side(b)

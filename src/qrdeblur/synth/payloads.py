@@ -80,7 +80,7 @@ def enrol_images(paths: Iterable[str | Path]) -> list[str]:
     Raises UsageError naming the first image that is unreadable or holds no decodable code.
     """
     from qrdeblur.decode import get_decoder
-    from qrdeblur.scan.imageio import read_image
+    from qrdeblur.imageio import read_image
 
     decoder = get_decoder("zxing-cpp")
     payloads = []

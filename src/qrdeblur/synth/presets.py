@@ -367,9 +367,9 @@ def _scan_side(rng: np.random.Generator, quad: np.ndarray, n_modules: int, symbo
     """The side the cascade would rectify ``quad`` to, as (side, scale kind, factor, stretched).
 
     ``module`` scales divide the quad by an estimate of the native module size (``symbol_px /
-    n_modules``, off by a few percent like :func:`~qrdeblur.scan.rectify.estimate_module_px`).
+    n_modules``, off by a few percent like :func:`~qrdeblur.geometry.estimate_module_px`).
     """
-    from qrdeblur.scan.rectify import quad_side
+    from qrdeblur.geometry import quad_side
 
     probs = np.array([s[3] for s in SCAN_SCALES])
     kind, factor, stretch, _ = SCAN_SCALES[int(rng.choice(len(SCAN_SCALES), p=probs / probs.sum()))]
@@ -449,7 +449,7 @@ def scan_pair(
        sensor noise, JPEG, 8 bits.
     4. The locator's quadrilateral (:func:`~qrdeblur.synth.scene.locator_quad`: exact or a loose blob
        outline, any 90-degree turn), rectified by the cascade's own
-       :func:`~qrdeblur.scan.rectify.rectify` to one of its working scales (:data:`SCAN_SCALES`:
+       :func:`~qrdeblur.geometry.rectify` to one of its working scales (:data:`SCAN_SCALES`:
        mostly 3 px per module), contrast-stretched as the cascade does before those steps.
     5. A random ``size`` window of that crop (the crop is at least ``size`` wide), or, when ``whole``
        (15 % by default), a crop framed to be exactly ``size`` wide.
@@ -459,8 +459,8 @@ def scan_pair(
     code at full contrast, white elsewhere, rendered through the very homographies the observation
     went through (camera, then rectification), so the two are aligned to the sub-pixel.
     """
-    from qrdeblur.scan.cascade import stretch_contrast
-    from qrdeblur.scan.rectify import rectify
+    from qrdeblur.contrast import stretch_contrast
+    from qrdeblur.geometry import rectify
 
     payload = _training_payload(rng, payloads)
     if whole is None:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from qrdeblur import imageio
 from qrdeblur.errors import ImageReadError
-from qrdeblur.scan import imageio
-from qrdeblur.scan.imageio import iter_image_paths, read_image
+from qrdeblur.imageio import iter_image_paths, read_image
 
 
 def _png_header_only(path, width, height):

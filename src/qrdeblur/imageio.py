@@ -19,9 +19,10 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from qrdeblur.errors import ImageReadError
+from qrdeblur.errors import ImageReadError, UsageError
 
 #: Largest image accepted, in pixels (a 60 MP phone photo fits; larger claims are refused unread).
 MAX_PIXELS = 60_000_000
@@ -192,3 +193,28 @@ def _walk(directory: Path) -> Iterator[tuple[Path, str | None]]:
             yield from _walk(p)
         elif p.suffix.lower() in IMAGE_EXTENSIONS:
             yield p, None
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """(H, W) / (H, W, 3) RGB / (H, W, 4) RGBA, uint8 or uint16 (or float in [0, 1]) -> (H, W) uint8."""
+    a = np.asarray(image)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise UsageError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {a.shape}")
+    if a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    elif a.dtype.kind == "f":
+        a = np.clip(np.round(np.nan_to_num(a) * 255), 0, 255).astype(np.uint8)
+    elif a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
+    elif a.dtype != np.uint8:
+        raise UsageError(f"unsupported image dtype {a.dtype}; use uint8, uint16 or float in [0, 1]")
+    if a.ndim == 3 and a.shape[2] == 4:
+        alpha = a[..., 3:4].astype(np.float32) / 255.0
+        a = np.round(a[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    if a.ndim == 3 and a.shape[2] == 3:
+        a = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
+    elif a.ndim == 3:
+        a = a[..., 0]
+    if min(a.shape) < 1:
+        raise UsageError(f"empty image of shape {a.shape}")
+    return np.ascontiguousarray(a)
