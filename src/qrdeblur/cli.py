@@ -52,11 +52,35 @@ def _split(csv_list: str) -> list[str]:
     return [s.strip() for s in csv_list.split(",") if s.strip()]
 
 
-@app.command()
+def _help_from_registries(**fill):
+    """A command class that fills the help of the named options (``name=fn() -> text``) when help is shown.
+
+    The registries behind those texts import NumPy and OpenCV; reading them only for ``--help`` keeps
+    every other call of the command line fast.
+    """
+    from typer.core import TyperCommand
+
+    class RegistryHelpCommand(TyperCommand):
+        def format_help(self, ctx, formatter):
+            for param in self.params:
+                if param.name in fill:
+                    param.help = fill[param.name]()
+            return super().format_help(ctx, formatter)
+
+    return RegistryHelpCommand
+
+
+def _preset_help() -> str:
+    from qrdeblur.synth.presets import PRESETS
+
+    return f"Pair recipe: {' | '.join(PRESETS)}."
+
+
+@app.command(cls=_help_from_registries(preset=_preset_help))
 @user_errors
 def synth(
     out: Path = typer.Argument(..., help="Output folder (gets sharp/, blurred/, meta.jsonl)."),
-    preset: str = typer.Option("default", help="paper | default"),
+    preset: str = typer.Option("default", help="Pair recipe (the presets' registry)."),
     count: int = typer.Option(1000, min=1, help="Number of pairs."),
     seed: int = typer.Option(0, help="Random seed."),
     payloads: Optional[Path] = typer.Option(None, help="Payload file (one per line): the enrolled codes."),
@@ -161,54 +185,52 @@ def scan(
         raise typer.Exit(1)
 
 
-@app.command()
+def _suite_help() -> str:
+    from qrdeblur.bench.suites import SUITES
+
+    return "Suite: " + "; ".join(f"{s.name} ({s.summary})" for s in SUITES.values()) + "."
+
+
+def _methods_help() -> str:
+    from qrdeblur.bench.methods import method_choices
+    from qrdeblur.bench.suites import SUITES
+
+    by_kind: dict[str, list[str]] = {}
+    for s in SUITES.values():
+        by_kind.setdefault(s.kind, []).append(s.name)
+    choices = "; ".join(f"{', '.join(names)}: {method_choices(kind)}" for kind, names in by_kind.items())
+    return f"Comma-separated methods of the suite's kind ({choices})."
+
+
+def _decoders_help() -> str:
+    from qrdeblur.bench.suites import SUITES
+    from qrdeblur.decode import DECODERS
+
+    own = ", ".join(s.name for s in SUITES.values() if not s.uses_decoders)
+    return f"Comma-separated decoders that read the restored images: {','.join(DECODERS)} (not for {own})."
+
+
+@app.command(cls=_help_from_registries(suite=_suite_help, methods=_methods_help, decoders=_decoders_help))
 @user_errors
 def bench(
-    suite: str = typer.Option("paper80", help="paper80 | speed | photo"),
-    methods: str = typer.Option("raw,wiener-oracle", help="Comma-separated methods, e.g. raw,model,model:PATH."),
-    decoders: str = typer.Option("zxing-cpp", help="Comma-separated decoders: zxing-cpp,zbar,opencv."),
+    suite: str = typer.Option("paper80", help="Suite (the suites' registry)."),
+    methods: str = typer.Option("raw,wiener-oracle", help="Comma-separated methods (the methods' registry)."),
+    decoders: str = typer.Option("zxing-cpp", help="Comma-separated decoders."),
     out: Optional[Path] = typer.Option(None, help="Write results.csv, summary.json and the heatmap here."),
     force: bool = typer.Option(False, help="Overwrite existing results in OUT."),
 ):
     """Benchmark methods on a suite: every method on the very same images."""
-    from qrdeblur.bench.report import format_table, write_report
+    from qrdeblur.bench.report import format_table
     from qrdeblur.bench.runner import run_bench
 
-    if out is not None and (out / "results.csv").exists() and not force:
-        raise UsageError(f"{out / 'results.csv'}: exists (use --force to overwrite)")
-    if suite == "photo":
-        result = _photo_bench(_split(methods))
-    else:
-        result = run_bench(suite, _split(methods), _split(decoders), out=None, progress=sys.stderr.isatty())
+    result = run_bench(
+        suite, _split(methods), _split(decoders), out, progress=sys.stderr.isatty(), overwrite=force
+    )
+    for line in result.notes:
+        typer.echo(line, err=True)
     typer.echo(format_table(result))
     if out is not None:
-        write_report(result, out)
         typer.echo(f"wrote {out}/results.csv, summary.json and the heatmap")
-
-
-def _photo_bench(methods: list[str]):
-    """The ``photo`` suite: whole-scene readers (zxing-only, opencv, scan); rows as the other suites'.
-
-    Each reader picks its own decoder (``--decoders`` does not apply); totals over all scenes and the
-    false reads (texts read that are not in the scene) go to stderr.
-    """
-    from qrdeblur.bench.photo import run_photo_bench
-    from qrdeblur.bench.runner import BenchResult, BenchRow
-
-    rows = run_photo_bench(methods, progress=sys.stderr.isatty())
-    cells = [c for c in dict.fromkeys(r["cell"] for r in rows) if c != "all"]
-    result = BenchResult("photo", methods, sorted({r["decoder"] for r in rows}), cells)
-    for r in rows:
-        if r["cell"] == "all":
-            typer.echo(f"{r['method']}: {r['decoded']}/{r['n']} codes read ({r['rate']:.1%}) in {r['images']} scenes, "
-                       f"median {r['ms_per_image']:.0f} ms per photo, {r['false_reads']} false reads", err=True)
-            easy, others = (f"{v:.0f} ms" if v is not None else "-" for v in (r["ms_zxing_reads_all"], r["ms_others"]))
-            typer.echo(f"  median {easy} on the {r['images_zxing_reads_all']} photos zxing-cpp alone reads "
-                       f"completely, {others} on the other {r['images'] - r['images_zxing_reads_all']}", err=True)
-            continue
-        result.rows.append(BenchRow(r["method"], r["decoder"], r["cell"], r["n"], r["decoded"],
-                                    round(r["rate"], 4), round(r["ms_per_image"], 3)))
-    return result
 
 
 @app.command()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from qrdeblur.errors import ImageReadError, UsageError
 
@@ -47,8 +48,6 @@ def _first_line(exc: BaseException) -> str:
 
 def _open(path: Path):
     """Open ``path`` with Pillow (header only) or raise a one-line ImageReadError."""
-    from PIL import Image, UnidentifiedImageError
-
     if not path.exists():
         raise _error(path, "file not found")
     if path.is_dir():
@@ -84,8 +83,6 @@ def _open(path: Path):
 
 def _to_array(im) -> np.ndarray:
     """Pillow image (any mode) -> (H, W) grey or (H, W, 3) RGB uint8."""
-    from PIL import Image
-
     mode = im.mode
     if mode in ("1", "L"):
         return np.asarray(im.convert("L"))
@@ -119,8 +116,6 @@ def read_image(path: str | Path) -> np.ndarray:
         ImageReadError: one line naming the file and the problem: missing, unreadable, empty,
             not an image, corrupt or truncated, too small to hold a code, more than ``MAX_PIXELS``.
     """
-    from PIL import ImageOps
-
     path = Path(path)
     im = _open(path)
     try:

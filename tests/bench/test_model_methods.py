@@ -3,7 +3,7 @@
 import numpy as np
 
 from qrdeblur.bench.methods import get_method
-from qrdeblur.bench.suites import paper80
+from qrdeblur.bench.suites.paper80 import paper80
 from qrdeblur.decode import get_decoder
 from qrdeblur.metrics.decoding import decodes_correctly
 

@@ -1,15 +1,26 @@
-"""The photo suite: deterministic scenes whose ground truth (payloads, corners) a real decoder confirms."""
+"""The photo suite: deterministic scenes whose ground truth (payloads, corners) a real decoder confirms,
+and its run through the one runner."""
 
 import numpy as np
 import pytest
 
-from qrdeblur.bench import photo
-from qrdeblur.bench.photo import CELLS, PHOTO_METHODS, photo_payloads, photo_suite, run_photo_bench
+from qrdeblur.bench.methods import read_zxing
+from qrdeblur.bench.runner import run_bench
+from qrdeblur.bench.suites import photo_scene
+from qrdeblur.bench.suites.photo import PHOTO_SEED, photo_suite
+from qrdeblur.bench.suites.photo_scene import CELLS
+from qrdeblur.errors import UsageError
+from qrdeblur.synth.reserved import is_reserved_payload, photo_payload_specs, photo_payloads
 
 
 @pytest.fixture(scope="module")
 def tiny():
     return photo_suite(count=4)
+
+
+@pytest.fixture(scope="module")
+def zxing_run(tiny):
+    return run_bench("photo", ["zxing-only"], progress=False, items=tiny)
 
 
 def test_suite_is_deterministic_and_prefix_stable(tiny):
@@ -38,13 +49,19 @@ def test_scenes_have_the_promised_shape(tiny):
                 assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
 
 
-def test_payloads_are_reserved_unique_and_cover_versions():
+def test_payloads_are_reserved_unique_and_cover_versions(tiny):
     reserved = photo_payloads()
-    specs = photo._payload_specs(300)
+    specs = photo_payload_specs(300)
     assert len({p for p, _, _ in specs}) == 300
     assert {p for p, _, _ in specs} <= reserved
     assert {v for _, v, _ in specs} == set(range(1, 11))
     assert photo_payloads() is reserved  # cached
+    assert all(is_reserved_payload(p) for it in tiny for p in it.payloads)
+
+
+def test_count_is_bounded_by_the_reserved_payloads():
+    with pytest.raises(UsageError, match="photo suite count must be in 1..1000"):
+        photo_suite(count=1001)
 
 
 def test_ground_truth_agrees_with_zxing_on_a_clean_scene(monkeypatch):
@@ -52,10 +69,10 @@ def test_ground_truth_agrees_with_zxing_on_a_clean_scene(monkeypatch):
     import zxingcpp
 
     monkeypatch.setitem(
-        photo._STRENGTH,
+        photo_scene._STRENGTH,
         "mild",
         {
-            **photo._STRENGTH["mild"],
+            **photo_scene._STRENGTH["mild"],
             "motion": (0, 0),
             "disk": (0, 0),
             "gauss": (0, 0),
@@ -64,11 +81,11 @@ def test_ground_truth_agrees_with_zxing_on_a_clean_scene(monkeypatch):
             "jpeg": (98, 98),
         },
     )
-    monkeypatch.setattr(photo, "_camera_psf", lambda rng, cell: (np.ones((1, 1)), {"blur": "none"}))
+    monkeypatch.setattr(photo_scene, "_camera_psf", lambda rng, cell: (np.ones((1, 1)), {"blur": "none"}))
     read = 0
     for index in (0, 3, 6):
-        item = photo._photo_item(
-            index, photo.PHOTO_SEED, photo._payload_specs(3 * (index + 1))[3 * index : 3 * index + 3]
+        item = photo_scene.photo_item(
+            index, PHOTO_SEED, photo_payload_specs(3 * (index + 1))[3 * index : 3 * index + 3]
         )
         grey = item.image.mean(axis=2).astype(np.uint8)
         found = {r.text: r for r in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)}
@@ -85,56 +102,55 @@ def test_ground_truth_agrees_with_zxing_on_a_clean_scene(monkeypatch):
     assert read >= 3
 
 
-def test_bench_rows_count_codes_and_false_reads(tiny):
-    rows = run_photo_bench(["zxing-only"], progress=False, items=tiny)
-    cells = [r["cell"] for r in rows]
-    assert cells == [*CELLS, "all"]
-    total = rows[-1]
-    assert total["n"] == sum(len(it.codes) for it in tiny)
-    assert total["images"] == len(tiny)
-    assert 0 <= total["decoded"] <= total["n"] and total["false_reads"] == 0
-    assert total["rate"] == pytest.approx(total["decoded"] / total["n"])
-    assert sum(r["n"] for r in rows[:-1]) == total["n"]
+def test_rows_count_codes_and_false_reads(tiny, zxing_run):
+    result = zxing_run
+    assert result.suite == "photo" and result.cells == list(CELLS) and result.decoders == ["zxing-cpp"]
+    assert [r.cell for r in result.rows] == list(CELLS)
+    total = result.totals["zxing-only"]
+    assert total.cell == "all" and total.decoder == "zxing-cpp"
+    assert total.n == sum(len(it.codes) for it in tiny)
+    assert total.extra["images"] == len(tiny)
+    assert 0 <= total.decoded <= total.n and total.extra["false_reads"] == 0
+    assert total.rate == pytest.approx(total.decoded / total.n, abs=1e-4)
+    assert sum(r.n for r in result.rows) == total.n
+    # the decoded count is the real decoder's: every payload zxing-cpp reads in each scene
+    assert total.decoded == sum(len(set(it.payloads) & read_zxing(it.image)) for it in tiny)
 
 
-def test_speed_is_split_by_whether_zxing_alone_reads_the_whole_photo(tiny):
-    rows = run_photo_bench(["zxing-only"], progress=False, items=tiny)
-    total = rows[-1]
+def test_speed_is_split_by_whether_zxing_alone_reads_the_whole_photo(tiny, zxing_run):
+    total = zxing_run.totals["zxing-only"]
     # for zxing-only itself, a photo it reads completely is exactly one where every code was decoded
-    complete = [
-        set(it.payloads) <= photo._read_zxing(it.image) for it in tiny
-    ]
-    assert total["images_zxing_reads_all"] == sum(complete)
-    assert (total["ms_zxing_reads_all"] is None) == (not any(complete))
-    assert (total["ms_others"] is None) == all(complete)
-    by_cell = {r["cell"]: r for r in rows}
-    assert sum(by_cell[c]["images_zxing_reads_all"] for c in CELLS) == total["images_zxing_reads_all"]
+    complete = [set(it.payloads) <= read_zxing(it.image) for it in tiny]
+    assert total.extra["images_zxing_reads_all"] == sum(complete)
+    assert (total.extra["ms_zxing_reads_all"] is None) == (not any(complete))
+    assert (total.extra["ms_others"] is None) == all(complete)
+    assert sum(r.extra["images_zxing_reads_all"] for r in zxing_run.rows) == sum(complete)
 
 
-def test_unknown_method_is_a_usage_error():
-    from qrdeblur.errors import UsageError
-
-    with pytest.raises(UsageError, match="unknown photo method"):
-        run_photo_bench(["nope"], progress=False, items=[])
-    with pytest.raises(UsageError, match="unknown photo method"):
-        run_photo_bench(["opencv:x.onnx"], progress=False, items=[])
-    with pytest.raises(UsageError, match="missing.onnx: model file not found"):
-        run_photo_bench(["scan:missing.onnx"], progress=False, items=[])
-    assert set(PHOTO_METHODS) == {"zxing-only", "opencv", "scan"}
+def test_summary_lines_per_method(tiny, zxing_run):
+    total = zxing_run.totals["zxing-only"]
+    easy = total.extra["images_zxing_reads_all"]
+    first, second = zxing_run.notes
+    assert first.startswith(
+        f"zxing-only: {total.decoded}/{total.n} codes read ({total.decoded / total.n:.1%}) in 4 scenes, median "
+    )
+    assert first.endswith(" ms per photo, 0 false reads")
+    assert second.startswith("  median ") and f" on the {easy} photos zxing-cpp alone reads completely, " in second
+    assert second.endswith(f" on the other {4 - easy}")
 
 
 def test_scan_reads_at_least_what_zxing_reads_with_no_false_reads(tiny):
-    rows = run_photo_bench(["zxing-only", "scan"], progress=False, items=tiny[:3])
-    total = {r["method"]: r for r in rows if r["cell"] == "all"}
-    assert total["scan"]["decoded"] >= total["zxing-only"]["decoded"]
-    assert total["scan"]["false_reads"] == 0
+    result = run_bench("photo", ["zxing-only", "scan"], progress=False, items=tiny[:3])
+    assert result.decoders == ["zxing-cpp"] and result.methods == ["zxing-only", "scan"]
+    assert result.totals["scan"].decoded >= result.totals["zxing-only"].decoded
+    assert result.totals["scan"].extra["false_reads"] == 0
+    assert len(result.notes) == 4
 
 
 def test_scan_with_an_explicit_model_is_the_same_reader(tiny):
     from qrdeblur.restore.deblurrer import scan_model_path
 
     method = f"scan:{scan_model_path()}"  # scan's own default, named
-    rows = run_photo_bench(["scan", method], progress=False, items=tiny[:2])
-    total = {r["method"]: r for r in rows if r["cell"] == "all"}
-    assert total[method]["decoder"] == "zxing-cpp"
-    assert total[method]["decoded"] == total["scan"]["decoded"]
+    result = run_bench("photo", ["scan", method], progress=False, items=tiny[:2])
+    assert result.totals[method].decoder == "zxing-cpp"
+    assert result.totals[method].decoded == result.totals["scan"].decoded

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from qrdeblur.bench.suites import paper80
 from qrdeblur.errors import UsageError
 from qrdeblur.metrics.decoding import decodes_correctly
 from qrdeblur.restore.kernel_wiener import decode_blur, encode_blur, estimator_features, front_end
+from qrdeblur.synth.paper80 import paper80_crops
 
 
 @pytest.mark.parametrize("length, angle, sigma", [(12.5, 30.0, 1.5), (20.0, 179.0, 2.0), (5.0, 0.0, 0.7)])
@@ -35,7 +35,7 @@ def test_features_are_an_80px_view_of_any_size():
 
 def test_front_end_with_the_true_kernel_reads_long_motion():
     """Given the true blur, the refiner's Wiener channel already holds a readable code (zxing-cpp judges)."""
-    items = [it for it in paper80(per_cell=3, seed=9) if it.cell == "len15-s1"]
+    items = [it for it in paper80_crops(per_cell=3, seed=9) if it.cell == "len15-s1"]
     grey = np.stack([it.blurred[..., 0] for it in items]).astype(np.float32) / 255
     truth = np.stack([encode_blur(15, it.meta["angle"], 1.0) for it in items])
     seen = []

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
+from qrdeblur.qrspec import modules
 from qrdeblur.restore.finder_kernel import kernel_of
 from qrdeblur.restore.module_grid import (
     PX,
@@ -32,7 +33,7 @@ def _blurred_code(version=3, module_px=5, length_modules=3.5, angle=30.0, noise=
     psf = kernels.motion(length_modules * module_px, angle)
     img = cv2.filter2D(img, -1, np.ascontiguousarray(psf[::-1, ::-1]), borderType=cv2.BORDER_REPLICATE)
     img = img + np.random.default_rng(seed).normal(0, noise, img.shape).astype(np.float32)
-    n = 17 + 4 * version
+    n = modules(version)
     quad = np.float64([[quiet, quiet], [quiet + n, quiet], [quiet + n, quiet + n], [quiet, quiet + n]]) * module_px
     return np.clip(img, 0, 1).astype(np.float32), quad
 
@@ -49,7 +50,7 @@ def _off(quad, modules, module_px=5, seed=10):
 def test_known_modules_hold_the_function_patterns_of_the_version():
     for version in (1, 2, 7, 10):
         known = known_modules(version)
-        n = 17 + 4 * version
+        n = modules(version)
         assert known.shape == (n, n)
         # finder: dark ring, light ring, dark 3x3 core; separator light
         tl = known[:8, :8]

@@ -3,17 +3,17 @@
 import numpy as np
 import pytest
 
-from qrdeblur.bench.suites import paper80
 from qrdeblur.errors import UsageError
 from qrdeblur.metrics.decoding import decodes_correctly
 from qrdeblur.restore.classical import wiener_oracle
 from qrdeblur.restore.finder_kernel import kernel_of
 from qrdeblur.restore.wiener_batch import wiener_batch
+from qrdeblur.synth.paper80 import paper80_crops
 
 
 @pytest.fixture(scope="module")
 def items():
-    chosen = [it for it in paper80(per_cell=2, seed=5) if it.cell in ("len10-s1", "len15-s1", "len5-s1")]
+    chosen = [it for it in paper80_crops(per_cell=2, seed=5) if it.cell in ("len10-s1", "len15-s1", "len5-s1")]
     grey = np.stack([it.blurred[..., 0] for it in chosen]).astype(np.float32) / 255
     return chosen, grey
 

@@ -7,9 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-import qrdeblur.scan.cascade as cascade_mod
+import qrdeblur.scan.grid_step as grid_step_mod
+import qrdeblur.scan.scene as scene_mod
+import qrdeblur.scan.steps as steps_mod
 from qrdeblur.errors import UsageError
-from qrdeblur.scan import CascadeConfig, Code, scan
+from qrdeblur.scan import Cascade, CascadeConfig, Code, Step, locate, scan
+from qrdeblur.scan.scene import Scene
 from qrdeblur.synth import kernels
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 
@@ -133,7 +136,7 @@ class _Oracle:
 @pytest.fixture
 def spy_rectify(monkeypatch):
     rects = {}
-    real = cascade_mod.rectify
+    real = scene_mod.rectify
 
     def spy(grey, quad, side, margin):
         r = real(grey, quad, side, margin)
@@ -146,9 +149,9 @@ def spy_rectify(monkeypatch):
             rects[id(out)] = rects[id(grey)]
         return out
 
-    real_stretch = cascade_mod.stretch_contrast
-    monkeypatch.setattr(cascade_mod, "rectify", spy)
-    monkeypatch.setattr(cascade_mod, "stretch_contrast", spy_stretch)
+    real_stretch = steps_mod.stretch_contrast
+    monkeypatch.setattr(scene_mod, "rectify", spy)
+    monkeypatch.setattr(steps_mod, "stretch_contrast", spy_stretch)
     return rects
 
 
@@ -257,24 +260,6 @@ def test_scan_never_imports_torch(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_stretch_contrast_maps_the_percentiles_to_black_and_white():
-    rng = np.random.default_rng(3)
-    grey = rng.integers(90, 151, size=(64, 64)).astype(np.uint8)  # a dull grey-on-grey crop
-    grey[0, :3] = (0, 255, 255)  # a few outliers must not set the range
-    out = cascade_mod.stretch_contrast(grey)
-    assert out.dtype == np.uint8 and out.shape == grey.shape
-    lo, hi = np.percentile(out, (1, 99))
-    assert lo <= 3 and hi >= 252
-    # order is kept: a brighter input pixel is never darker after the stretch
-    order = np.argsort(grey.ravel(), kind="stable")
-    assert np.all(np.diff(out.ravel()[order].astype(int)) >= 0)
-
-
-def test_stretch_contrast_leaves_a_flat_image_alone():
-    flat = np.full((20, 30), 77, np.uint8)
-    assert np.array_equal(cascade_mod.stretch_contrast(flat), flat)
-
-
 def test_the_generator_sees_the_stretched_crop():
     """The main pass hands the generator a full-range crop, even of a low-contrast code."""
     scene, _ = _scene("GREY-LABEL-5", module_px=4, angle=15, centre=(600, 500))
@@ -369,8 +354,7 @@ def test_a_code_located_in_a_restored_texture_crop_is_retried_on_its_own_outline
     assert without.framings and not any(without.framings)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify, workers):
+def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify):
     payload = "https://example.com/reframe/alt?id=0123456789abcdef"
     scene, corners = _scene(payload, module_px=4, angle=-25, centre=(800, 650))
     scrambled, _ = _scene(payload, module_px=4, angle=-25, centre=(800, 650), scramble=True)
@@ -378,16 +362,22 @@ def test_an_outline_located_by_an_alternative_step_is_tried_too(spy_rectify, wor
     assert _zxing_texts(blurred) == set()
     # the main pass only decodes the rectified crop; the generator runs in the alternative step
     steps = {
-        "main_steps": (cascade_mod.Step("rectify", "none"),),
-        "alt_steps": (cascade_mod.Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),),
+        "main_steps": (Step("rectify", "none"),),
+        "alt_steps": (Step("deblur-rescale", "deblur", "native", 1.0, stretch=True),),
     }
     framing = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
-    codes = scan(blurred, deblurrer=framing, config=CascadeConfig(workers=workers, **steps), budget_ms=60_000)
-    # (two workers: the next alternative step waits until an outline located in this one is given it)
+    codes = scan(blurred, deblurrer=framing, config=CascadeConfig(**steps), budget_ms=60_000)
     assert [(c.text, c.method) for c in codes] == [(payload, "deblur-rescale")]
     assert framing.framings[0] is False and framing.framings[-1] is True
     off = _Framing(_u8(scene), _u8(scrambled), corners, spy_rectify)
     assert scan(blurred, deblurrer=off, config=CascadeConfig(refine=False, **steps), budget_ms=60_000) == []
+
+
+def _attempt(cascade, grey, cand, step, time_left):
+    """Run one step of ``cascade`` on one candidate of ``grey``; the codes it read."""
+    scene = Scene(grey, cascade.config, cascade.deblurrer)
+    cascade.attempt(scene, cand, step, time_left)
+    return scene.codes
 
 
 class _BlurOnly:
@@ -416,56 +406,32 @@ def _motion_scene(payload, length_modules, module_px, angle=30.0):
     return _u8(img), corners
 
 
-@pytest.mark.parametrize("module_px", [4, 5])
-def test_grid_step_reads_a_code_the_generator_cannot_from_its_finder_patterns(module_px):
-    grey, corners = _motion_scene("GRID-STEP-7731", 2.5, module_px)
-    assert _zxing_texts(grey) == set()
-    finders = CascadeConfig(refine_finders=True)
-    codes = scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000, config=finders)
-    assert [(c.text, c.method) for c in codes] == [("GRID-STEP-7731", "grid")]
-    _assert_corners(codes[0], corners, tol=0.5 * module_px)  # the registered outline
-    # without the finder search, or without the grid step, nothing (the stand-in restores nothing)
-    assert scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000) == []
-    no_grid = CascadeConfig(refine_finders=True, grid_versions=0)
-    assert scan(grey, deblurrer=_BlurOnly(2.5, 30.0), budget_ms=5000, config=no_grid) == []
-
-
 def test_grid_step_on_a_detector_outline_a_third_of_a_module_off():
-    from qrdeblur.scan import Cascade, locate
-
     grey, corners = _motion_scene("GRID-STEP-3.5", 3.5, 5)
     quad = corners + np.random.default_rng(3).normal(0, 0.3 * 5, corners.shape)
     cand = locate.Candidate(quad, "zxing", 1.0, True)
-    step = cascade_mod.Step("grid", "grid")
-    codes: list = []
-    Cascade(_BlurOnly(3.5, 30.0))._attempt(grey, cand, step, codes, {}, 5000.0)
+    step = Step("grid", "grid")
+    codes = _attempt(Cascade(_BlurOnly(3.5, 30.0)), grey, cand, step, 5000.0)
     assert [(c.text, c.method) for c in codes] == [("GRID-STEP-3.5", "grid")]
     # not for a texture box (its outline is the blur halo's), nor without a blur estimate, nor in no time
     for args in ((_BlurOnly(3.5, 30.0), locate.Candidate(quad, "texture", 1.0, False), 5000.0),
                  (_Oracle(grey, {}), cand, 5000.0), (_BlurOnly(3.5, 30.0), cand, 100.0)):
-        codes = []
-        Cascade(args[0])._attempt(grey, args[1], step, codes, {}, args[2])
-        assert codes == []
+        assert _attempt(Cascade(args[0]), grey, args[1], step, args[2]) == []
 
 
 def test_grid_step_refits_a_wrong_blur_estimate_to_the_modules():
-    from qrdeblur.scan import Cascade, locate
-
     grey, corners = _motion_scene("GRID-REFIT-4", 4.0, 5)
     quad = corners + np.random.default_rng(3).normal(0, 0.3 * 5, corners.shape)
     cand = locate.Candidate(quad, "zxing", 1.0, True)
-    step = cascade_mod.Step("grid", "grid")
+    step = Step("grid", "grid")
     wrong = _BlurOnly(0.7 * 4.0, 42.0)  # a blur estimate 30 % short and 12 degrees off
-    codes: list = []
-    Cascade(wrong)._attempt(grey, cand, step, codes, {}, 5000.0)
+    codes = _attempt(Cascade(wrong), grey, cand, step, 5000.0)
     assert [(c.text, c.method) for c in codes] == [("GRID-REFIT-4", "grid")]
     # the estimate and the nearby blurs alone do not read it
-    codes = []
-    Cascade(wrong, CascadeConfig(grid_refits=0))._attempt(grey, cand, step, codes, {}, 5000.0)
-    assert codes == []
+    assert _attempt(Cascade(wrong, CascadeConfig(grid_refits=0)), grey, cand, step, 5000.0) == []
 
 
-def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step(monkeypatch):
+def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step():
     # two codes zxing-cpp locates and cannot decode: both get rectify, sharpen and deblur before the
     # grid step spends its ~100 ms on either
     a, _ = _scene("ORDER-A-" + "7" * 60, module_px=4, angle=0.0, size=(700, 1200), centre=(330, 350), scramble=True)
@@ -474,15 +440,8 @@ def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step(monke
     both[:, :600] = a[:, :600]  # the same background (same seed), code A on the left, B on the right
     grey = _u8(both)
     order = []
-    real = cascade_mod.Cascade._attempt
-
-    def spy(self, grey, cand, step, codes, cache, time_left=np.inf):
-        order.append((cand.source, step.restore))
-        return real(self, grey, cand, step, codes, cache, time_left)
-
-    monkeypatch.setattr(cascade_mod.Cascade, "_attempt", spy)
-    scan(grey, deblurrer=_BlurOnly(1.0, 0.0), budget_ms=5000, config=CascadeConfig(workers=1))  # one order
-    detected = [r for s, r in order if s == "zxing"]
+    scan(grey, deblurrer=_BlurOnly(1.0, 0.0), budget_ms=5000, observer=order.append)
+    detected = [a.step.restore for a in order if a.candidate is not None and a.candidate.source == "zxing"]
     first_grid = detected.index("grid")
     n = first_grid // 4  # detections kept: zxing-cpp reports 16, mostly repeats and parts of the two
     assert 2 <= n <= 4
@@ -493,50 +452,40 @@ def test_the_detectors_outlines_get_their_cheap_steps_before_any_grid_step(monke
 def test_the_grid_step_stops_after_grid_max_ms_on_one_outline(monkeypatch):
     # an outline that fits but whose blur is wrong: the step tries the estimate's refits and then the
     # nearby blurs; capped, it gives the rest of the budget back to the photo's other candidates
-    from qrdeblur.restore import module_grid
-    from qrdeblur.scan import Cascade, locate
-
     grey, corners = _motion_scene("GRID-CAP-4", 4.0, 5)
     cand = locate.Candidate(corners, "zxing", 1.0, True)
-    step = cascade_mod.Step("grid", "grid")
+    step = Step("grid", "grid")
     solves = []
-    real = module_grid.solve_codes
+    real = grid_step_mod.solve_codes
 
     def counting(*args, **kwargs):
         for sol in real(*args, **kwargs):
             solves.append(1)
             yield sol
 
-    monkeypatch.setattr(module_grid, "solve_codes", counting)
+    monkeypatch.setattr(grid_step_mod, "solve_codes", counting)
     wrong = _BlurOnly(0.7 * 4.0, 42.0)  # without refits nothing reads (see above): every nearby blur is tried
-    codes: list = []
     uncapped = CascadeConfig(grid_refits=0, grid_variant_correlation=0.0, grid_max_ms=float("inf"))
-    Cascade(wrong, uncapped)._attempt(grey, cand, step, codes, {}, 6e4)
-    assert codes == [] and len(solves) > 3
+    assert _attempt(Cascade(wrong, uncapped), grey, cand, step, 6e4) == [] and len(solves) > 3
     solves.clear()
     capped = CascadeConfig(grid_refits=0, grid_variant_correlation=0.0, grid_max_ms=0.0)
-    Cascade(wrong, capped)._attempt(grey, cand, step, codes, {}, 6e4)
-    assert codes == [] and solves == []
+    assert _attempt(Cascade(wrong, capped), grey, cand, step, 6e4) == [] and solves == []
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_each_place_a_restored_crop_locates_is_tried_once(spy_rectify, monkeypatch, workers):
+def test_each_place_a_restored_crop_locates_is_tried_once(spy_rectify):
     # zxing-cpp reports a code it cannot decode once per try: the cascade keeps one outline per place
     payload = "https://example.com/reframe/once?id=0123456789abcdef"
     scene, corners = _scene(payload, module_px=4, angle=35, centre=(900, 600))
     scrambled, _ = _scene(payload, module_px=4, angle=35, centre=(900, 600), scramble=True)
     blurred = _u8(_blur(scene, kernels.compose(kernels.motion(21, 30), kernels.gaussian(1.5))))
     tried = []
-    real = cascade_mod.Cascade._attempt
 
-    def spy(self, grey, cand, step, codes, cache, time_left=np.inf):
-        if cand.source == "refined" and step.restore == "none":
-            tried.append(np.asarray(cand.quad).mean(axis=0))
-        return real(self, grey, cand, step, codes, cache, time_left)
+    def spy(attempt):
+        if attempt.candidate is not None and attempt.candidate.source == "refined" and attempt.step.restore == "none":
+            tried.append(np.asarray(attempt.candidate.quad).mean(axis=0))
 
-    monkeypatch.setattr(cascade_mod.Cascade, "_attempt", spy)
-    config = CascadeConfig(alt_steps=(), grid_versions=0, workers=workers)
+    config = CascadeConfig(alt_steps=(), grid_versions=0)
     never_sharp = _Framing(_u8(scrambled), _u8(scrambled), corners, spy_rectify)  # located, never decoded
-    assert scan(blurred, deblurrer=never_sharp, config=config, budget_ms=60_000) == []
+    assert scan(blurred, deblurrer=never_sharp, config=config, budget_ms=60_000, observer=spy) == []
     assert len(tried) == 1
     assert np.linalg.norm(tried[0] - corners.mean(axis=0)) < 8

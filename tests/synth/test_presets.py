@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-import qrdeblur.bench.suites as suites
 from qrdeblur.errors import UsageError
 from qrdeblur.synth import degrade, kernels
+from qrdeblur.synth import reserved as reserve
 from qrdeblur.synth.presets import PRESETS, PairStream, fit_symbol, get_preset
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 
@@ -111,13 +111,13 @@ def test_default_covers_its_documented_ranges():
 def test_default_never_emits_a_reserved_payload(monkeypatch):
     """Reserve the payload the rng would draw first: the preset must skip it and draw another."""
     first = next(PairStream("default", 17)).meta["payload"]
-    monkeypatch.setattr(suites, "is_reserved_payload", lambda p: p == first)
+    monkeypatch.setattr(reserve, "is_reserved_payload", lambda p: p == first)
     pair = next(PairStream("default", 17))
     assert pair.meta["payload"] != first
 
 
 def test_default_payloads_are_not_in_the_real_reserved_set():
-    reserved = suites.reserved_payloads()
+    reserved = reserve.reserved_payloads()
     assert len(reserved) > 100
     assert all(next_pair.meta["payload"] not in reserved for next_pair in _take(PairStream("default", 0), 20))
     # enrolled payloads that include a benchmark payload: that one is never used
@@ -127,7 +127,7 @@ def test_default_payloads_are_not_in_the_real_reserved_set():
 
 
 def test_default_with_only_reserved_payloads_is_an_error_not_a_hang(monkeypatch):
-    monkeypatch.setattr(suites, "is_reserved_payload", lambda p: True)
+    monkeypatch.setattr(reserve, "is_reserved_payload", lambda p: True)
     with pytest.raises(UsageError, match="reserved"):
         next(PairStream("default", 0, payloads=["A", "B"]))
 

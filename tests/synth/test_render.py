@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qrdeblur.errors import UsageError
+from qrdeblur.qrspec import QUIET_ZONE, modules
 from qrdeblur.synth.payloads import ALPHANUMERIC
 from qrdeblur.synth.presets import PairStream
 from qrdeblur.synth.render import ECC_LEVELS, QRSpec, make_symbol, render_code, symbol_info
@@ -34,7 +35,7 @@ def test_render_code_decodes_at_3px_per_module(version, ecc, decode_texts):
     spec = QRSpec(payload, version, ecc)
     img = render_code(spec, module_px=3)
     assert symbol_info(spec) == {"version": version, "ecc": ecc}
-    assert img.shape == ((17 + 4 * version + 8) * 3,) * 2
+    assert img.shape == ((modules(version) + 2 * QUIET_ZONE) * 3,) * 2
     assert img.dtype == np.float32
     assert decode_texts(img) == [payload]
 

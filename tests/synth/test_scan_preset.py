@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from qrdeblur.qrspec import modules
 from qrdeblur.synth import kernels, scene
 from qrdeblur.synth.presets import SCAN_MAX_SIDE, SCAN_MIN_SIDE, PairStream
 from qrdeblur.synth.render import QRSpec, make_symbol, render_matrix
@@ -62,7 +63,7 @@ def test_mildly_blurred_observations_are_aligned_with_their_targets(scan_pairs):
     mild = []
     for pair in scan_pairs:
         length, _, sigma, disk = pair.meta["crop_blur_disk"]
-        module = pair.meta["side"] / (17 + 4 * pair.meta["version"])
+        module = pair.meta["side"] / modules(pair.meta["version"])
         if length + 2.5 * sigma + 2 * disk < 1.5 * module and pair.sharp.std() > 0.05:
             mild.append(np.corrcoef(pair.sharp.ravel(), pair.blurred.ravel())[0, 1])
     assert len(mild) >= 8

@@ -43,5 +43,5 @@ def test_shipped_configs_load():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "configs"
-    for path in sorted(root.glob("*.yaml")):
+    for path in sorted(root.glob("**/*.yaml")):
         assert load_config(path).steps > 0

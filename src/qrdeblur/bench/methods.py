@@ -1,35 +1,70 @@
-"""Bench methods: an explicit registry of name -> factory, each building a batch restorer.
+"""Bench methods: one registry of name -> :class:`MethodEntry` for every suite.
 
-A method has a ``name`` and ``restore_batch(items) -> list[uint8 grey image]`` (any size), so the
-runner can time a whole batch at once (a network runs batches; a classical filter loops). A spec is
-``"name"`` or ``"name:ARG"``; the factory receives ARG (or None). Adding a method is one line::
+Each method declares the kind of item it handles, and a suite runs methods of its own kind only
+(:mod:`qrdeblur.bench.suites`):
 
-    METHODS["model"] = lambda arg: ModelMethod(arg)
+- ``crop`` methods restore crops of whole codes (:class:`~qrdeblur.synth.paper80.CropItem`):
+  ``restore_batch(items) -> list[uint8 grey image]`` (any size), so the runner can time a whole batch
+  at once (a network runs batches; a classical filter loops); every ``--decoders`` decoder then reads
+  each restored image.
+- ``scene`` methods read whole photos (:class:`~qrdeblur.bench.suites.photo_scene.PhotoItem`):
+  ``read(rgb uint8 image) -> set of decoded texts``, each with the decoder it reads with (``decoder``).
 
-or :func:`register_method`. Oracle methods read ``item.psf`` (the true kernel) from the suite; the
-``finder-*`` methods are blind but assume the ``paper80`` framing (a whole code, quiet zone 4,
-version 1 or 2; :mod:`qrdeblur.restore.finder_kernel`).
+A spec is ``"name"`` or ``"name:ARG"``; the entry's factory receives ARG (or None). Adding a method is
+one call::
+
+    register_method("model", lambda arg: ModelMethod(arg), kind="crop", arg="PATH")
+
+Oracle methods read ``item.psf`` (the true kernel) from the suite; the ``finder-*`` methods are blind
+but assume the ``paper80`` framing (a whole code, quiet zone 4, version 1 or 2;
+:mod:`qrdeblur.restore.finder_kernel`). ``scan`` is the shipped scanner (:func:`qrdeblur.scan.scan`),
+``scan:MODEL`` the scanner with another deblurring model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from qrdeblur.bench.suites import BenchItem
-from qrdeblur.decode.decoders import as_uint8_grey
 from qrdeblur.errors import UsageError
 
+#: Item kinds, and what a method of each kind does with an item.
+KINDS = {"crop": "restores crops of whole codes", "scene": "reads whole photos"}
 
-class BenchMethod(Protocol):
-    """What the runner needs from a method."""
+
+class CropMethod(Protocol):
+    """What the runner needs from a ``crop`` method."""
 
     name: str
 
-    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]: ...
+    def restore_batch(self, items: Sequence[Any]) -> list[np.ndarray]: ...
+
+
+class SceneMethod(Protocol):
+    """What the runner needs from a ``scene`` method."""
+
+    name: str
+    decoder: str
+
+    def read(self, image: np.ndarray) -> set[str]: ...
+
+
+MethodFactory = Callable[[str | None], Any]
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """A registered method: its item ``kind``, the ``factory(arg or None)`` that builds it, and the name
+    of its argument for help texts (``arg``; None when it takes none)."""
+
+    kind: str
+    factory: MethodFactory
+    arg: str | None = None
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -38,12 +73,14 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
 
 @dataclass
 class PerImageMethod:
-    """A method that restores one float grey [0, 1] image at a time: ``fn(grey, item) -> grey``."""
+    """A crop method that restores one float grey [0, 1] image at a time: ``fn(grey, item) -> grey``."""
 
     name: str
-    fn: Callable[[np.ndarray, BenchItem], np.ndarray]
+    fn: Callable[[np.ndarray, Any], np.ndarray]
 
-    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+    def restore_batch(self, items: Sequence[Any]) -> list[np.ndarray]:
+        from qrdeblur.decode.decoders import as_uint8_grey
+
         out = []
         for item in items:
             grey = as_uint8_grey(item.blurred).astype(np.float32) / 255.0
@@ -51,7 +88,19 @@ class PerImageMethod:
         return out
 
 
-def _psf(item: BenchItem, method: str) -> np.ndarray:
+@dataclass
+class Reader:
+    """A scene method: ``fn(rgb) -> texts``, reporting under ``decoder``."""
+
+    name: str
+    decoder: str
+    fn: Callable[[np.ndarray], set[str]]
+
+    def read(self, image: np.ndarray) -> set[str]:
+        return self.fn(image)
+
+
+def _psf(item: Any, method: str) -> np.ndarray:
     if item.psf is None:
         raise UsageError(
             f"method {method!r} needs the true PSF, but suite item of cell {item.cell!r} has none"
@@ -74,19 +123,22 @@ def _number(name: str, arg: str, kind: type) -> float | int:
     return value
 
 
-def _raw(arg: str | None) -> BenchMethod:
+# ------------------------------------------------------------------------------------ crop methods
+
+
+def _raw(arg: str | None) -> CropMethod:
     _no_arg("raw", arg)
     return PerImageMethod("raw", lambda grey, item: grey)
 
 
-def _sharpen(arg: str | None) -> BenchMethod:
+def _sharpen(arg: str | None) -> CropMethod:
     from qrdeblur.restore.classical import sharpen
 
     _no_arg("sharpen", arg)
     return PerImageMethod("sharpen", lambda grey, item: sharpen(grey))
 
 
-def _wiener_oracle(arg: str | None) -> BenchMethod:
+def _wiener_oracle(arg: str | None) -> CropMethod:
     from qrdeblur.restore.classical import WIENER_BALANCE, wiener_oracle
 
     name = "wiener-oracle" if arg is None else f"wiener-oracle:{arg}"
@@ -94,7 +146,7 @@ def _wiener_oracle(arg: str | None) -> BenchMethod:
     return PerImageMethod(name, lambda grey, item: wiener_oracle(grey, _psf(item, name), balance))
 
 
-def _rl_oracle(arg: str | None) -> BenchMethod:
+def _rl_oracle(arg: str | None) -> CropMethod:
     from qrdeblur.restore.classical import RL_NUM_ITER, rl_oracle
 
     name = "rl-oracle" if arg is None else f"rl-oracle:{arg}"
@@ -102,7 +154,7 @@ def _rl_oracle(arg: str | None) -> BenchMethod:
     return PerImageMethod(name, lambda grey, item: rl_oracle(grey, _psf(item, name), num_iter))
 
 
-def _wiener_unsup(arg: str | None) -> BenchMethod:
+def _wiener_unsup(arg: str | None) -> CropMethod:
     from qrdeblur.restore.classical import unsupervised_wiener
 
     _no_arg("wiener-unsup", arg)
@@ -111,27 +163,11 @@ def _wiener_unsup(arg: str | None) -> BenchMethod:
     )
 
 
-def _finder_wiener(arg: str | None) -> BenchMethod:
+def _finder_wiener(arg: str | None) -> CropMethod:
     from qrdeblur.restore.finder_kernel import finder_wiener
 
     _no_arg("finder-wiener", arg)
     return PerImageMethod("finder-wiener", lambda grey, item: finder_wiener(grey))
-
-
-MethodFactory = Callable[[str | None], BenchMethod]
-
-#: name -> factory(arg or None); the help text of ``qrdeblur bench`` lists these names.
-METHODS: dict[str, MethodFactory] = {
-    "raw": _raw,
-    "sharpen": _sharpen,
-    "wiener-oracle": _wiener_oracle,
-    "rl-oracle": _rl_oracle,
-    "wiener-unsup": _wiener_unsup,
-    "finder-wiener": _finder_wiener,
-    "model": lambda arg: _model_methods().ModelMethod(arg),
-    "finder-model": lambda arg: _model_methods().FinderModelMethod(arg),
-    "paper-g": lambda arg: _model_methods().PaperGeneratorMethod(arg),
-}
 
 
 def _model_methods():
@@ -140,18 +176,97 @@ def _model_methods():
     return model_methods
 
 
-def register_method(name: str, factory: MethodFactory) -> None:
-    """Add (or replace) a method; ``factory(arg)`` gets the text after ``name:`` or None."""
+# ----------------------------------------------------------------------------------- scene methods
+
+
+@cache
+def _decoder(name: str):
+    from qrdeblur.decode import get_decoder
+
+    return get_decoder(name)
+
+
+def read_zxing(image: np.ndarray) -> set[str]:
+    """The texts zxing-cpp alone reads in ``image`` (the ``zxing-only`` reader)."""
+    return {r.text for r in _decoder("zxing-cpp").decode(image)}
+
+
+def _zxing_only(arg: str | None) -> SceneMethod:
+    _no_arg("zxing-only", arg)
+    return Reader("zxing-only", "zxing-cpp", read_zxing)
+
+
+def _opencv(arg: str | None) -> SceneMethod:
+    _no_arg("opencv", arg)
+    return Reader("opencv", "opencv", lambda image: {r.text for r in _decoder("opencv").decode(image)})
+
+
+def _scan(arg: str | None) -> SceneMethod:
+    from qrdeblur.scan import load_deblurrer, scan
+
+    if arg is None:
+        return Reader("scan", "zxing-cpp", lambda image: {c.text for c in scan(image)})
+    if not Path(arg).exists():
+        raise UsageError(f"{arg}: model file not found (method scan:{arg})")
+    deblurrer = load_deblurrer(arg)
+    return Reader(f"scan:{arg}", "zxing-cpp", lambda image: {c.text for c in scan(image, deblurrer=deblurrer)})
+
+
+#: name -> entry; the help of ``qrdeblur bench`` and the errors list these, per kind.
+METHODS: dict[str, MethodEntry] = {
+    "raw": MethodEntry("crop", _raw),
+    "sharpen": MethodEntry("crop", _sharpen),
+    "wiener-oracle": MethodEntry("crop", _wiener_oracle, "BALANCE"),
+    "rl-oracle": MethodEntry("crop", _rl_oracle, "ITERATIONS"),
+    "wiener-unsup": MethodEntry("crop", _wiener_unsup),
+    "finder-wiener": MethodEntry("crop", _finder_wiener),
+    "model": MethodEntry("crop", lambda arg: _model_methods().ModelMethod(arg), "PATH"),
+    "finder-model": MethodEntry("crop", lambda arg: _model_methods().FinderModelMethod(arg), "PATH"),
+    "paper-g": MethodEntry("crop", lambda arg: _model_methods().PaperGeneratorMethod(arg), "PATH"),
+    "zxing-only": MethodEntry("scene", _zxing_only),
+    "opencv": MethodEntry("scene", _opencv),
+    "scan": MethodEntry("scene", _scan, "MODEL"),
+}
+
+
+def register_method(name: str, factory: MethodFactory, kind: str = "crop", arg: str | None = None) -> None:
+    """Add (or replace) a method of item ``kind``; ``factory(arg)`` gets the text after ``name:`` or None."""
     if not name or ":" in name or "," in name:
         raise UsageError(f"method name must be non-empty without ':' or ',', got {name!r}")
-    METHODS[name] = factory
+    if kind not in KINDS:
+        raise UsageError(f"unknown method kind {kind!r}; choose one of {', '.join(KINDS)}")
+    METHODS[name] = MethodEntry(kind, factory, arg)
 
 
-def get_method(spec: str) -> BenchMethod:
-    """Build the method for ``"name"`` or ``"name:ARG"``; UsageError listing the choices when unknown."""
+def method_choices(kind: str | None = None) -> str:
+    """The registered methods (of ``kind``, or all) for help texts: ``raw, ..., model[:PATH], ...``."""
+    return ", ".join(
+        name if e.arg is None else f"{name}[:{e.arg}]"
+        for name, e in METHODS.items()
+        if kind is None or e.kind == kind
+    )
+
+
+def get_method(spec: str, kind: str | None = None, suite: str | None = None):
+    """Build the method for ``"name"`` or ``"name:ARG"``.
+
+    Args:
+        spec: the method spec.
+        kind: the item kind the caller runs; a method of another kind is refused.
+        suite: the suite's name, for the error messages only.
+
+    Raises:
+        UsageError: unknown name, or a method of another kind; the message lists the valid choices.
+    """
     name, sep, arg = spec.strip().partition(":")
-    try:
-        factory = METHODS[name]
-    except KeyError:
-        raise UsageError(f"unknown method {spec!r}; choose one of {', '.join(METHODS)}") from None
-    return factory(arg if sep and arg else None)
+    where = f"suite {suite!r}" if suite else f"{kind} items" if kind else ""
+    entry = METHODS.get(name)
+    if entry is None:
+        scope = f" for {where}" if where else ""
+        raise UsageError(f"unknown method {spec!r}{scope}; choose one of {method_choices(kind)}")
+    if kind is not None and entry.kind != kind:
+        raise UsageError(
+            f"method {name!r} {KINDS[entry.kind]}, but {where} needs a method that {KINDS[kind]}; "
+            f"choose one of {method_choices(kind)}"
+        )
+    return entry.factory(arg if sep and arg else None)

@@ -9,7 +9,7 @@
   architecture at the paper's initialisation: right for the ``speed`` suite (cost does not depend on
   the weights), meaningless for decode rates; ``paper-g:PATH`` loads a trained checkpoint.
 
-Both restore a whole batch at once (the runner times the batch), as a network is used in practice.
+Each restores a whole batch at once (the runner times the batch), as a network is used in practice.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qrdeblur.bench.suites import BenchItem
 from qrdeblur.decode.decoders import as_uint8_grey
+from qrdeblur.synth.paper80 import CropItem
 
 
 class ModelMethod:
@@ -31,7 +31,7 @@ class ModelMethod:
         self.name = name if path is None else f"{name}:{path}"
         self.deblurrer = Deblurrer.load(path)
 
-    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+    def restore_batch(self, items: Sequence[CropItem]) -> list[np.ndarray]:
         return self.deblurrer.deblur_batch([as_uint8_grey(it.blurred) for it in items])
 
 
@@ -50,7 +50,7 @@ class FinderModelMethod(ModelMethod):
         super().__init__(path if path is not None else str(plain_model_path()), name="finder-model")
         self.name = "finder-model" if path is None else f"finder-model:{path}"
 
-    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+    def restore_batch(self, items: Sequence[CropItem]) -> list[np.ndarray]:
         from qrdeblur.restore.finder_kernel import finder_wiener
 
         pre = [finder_wiener(as_uint8_grey(it.blurred).astype(np.float32) / 255.0) for it in items]
@@ -75,7 +75,7 @@ class PaperGeneratorMethod:
             self.generator = load_generator(path)
         self.channels = next(p.shape[1] for p in self.generator.parameters() if p.ndim == 4)
 
-    def restore_batch(self, items: Sequence[BenchItem]) -> list[np.ndarray]:
+    def restore_batch(self, items: Sequence[CropItem]) -> list[np.ndarray]:
         torch = self.torch
         grey = np.stack([as_uint8_grey(it.blurred) for it in items]).astype(np.float32) / 255.0
         x = torch.from_numpy(grey)[:, None].repeat(1, self.channels, 1, 1)

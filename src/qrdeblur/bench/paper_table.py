@@ -169,7 +169,7 @@ def paper_table(
         checkpoints: method name -> training checkpoint (``best.pt``/``last.pt`` of ``qrdeblur train``,
             or any dict with ``model``, ``model_name``, ``model_args``). Grey (1-channel) generators get
             the mean of the RGB input.
-        payload_file: the enrolled codes, one payload per line (``configs/paper-codes.txt``).
+        payload_file: the enrolled codes, one payload per line (``configs/paper/paper-codes.txt``).
         out_dir: folder for ``table1.csv`` (one row per code x strength x method) and ``table1.md``
             (one row per code x strength, the methods side by side, beside the paper's values).
         strengths: the paper's "camera angle" values; motion LEN = THETA = strength.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qrdeblur.bench.runner import COLUMNS, BenchResult
+from qrdeblur.bench.results import COLUMNS, BenchResult
 
 PRIMARY_DECODER = "zxing-cpp"
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from qrdeblur.errors import UsageError
+from qrdeblur.models.checkpoint import load_generator
+from qrdeblur.restore.kernel_wiener import estimator_features
 
 
 class _Exportable:
@@ -41,9 +43,9 @@ class _Exportable:
 
 def _parity_inputs(channels: int, pad: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Random inputs and real blurred QR crops at a few sizes (multiples of ``pad``)."""
-    from qrdeblur.bench.suites import paper80
+    from qrdeblur.synth.paper80 import paper80_crops
 
-    items = paper80(per_cell=1)
+    items = paper80_crops(per_cell=1)
     real = np.stack([it.blurred[..., 0] for it in items[:4]]).astype(np.float32) / 255.0
     real = real[:, None].repeat(channels, axis=1)
     side = int(np.ceil(80 / pad) * pad)
@@ -82,8 +84,6 @@ def _wiener_graph(generator, pad: int):
 def _wiener_feeds(generator, x: np.ndarray) -> dict[str, np.ndarray]:
     import torch
 
-    from qrdeblur.restore.kernel_wiener import estimator_features
-
     with torch.no_grad():
         refiner_input = generator.refiner_input(torch.from_numpy(x)).numpy()
     return {"estimator_features": estimator_features(x[:, 0]), "refiner_input": refiner_input}
@@ -95,11 +95,10 @@ def export_onnx(checkpoint: str | Path, onnx_path: str | Path, tolerance: float 
     Refuses to overwrite an existing file (the CLI asks first). The report has ``max_abs_diff`` over
     all parity inputs and the input shapes checked.
     """
+    # the heavy optional dependencies (the ``train`` extra) load when an export runs, not on import
     import onnx
     import onnxruntime as ort
     import torch
-
-    from qrdeblur.models.checkpoint import load_generator
 
     onnx_path = Path(onnx_path)
     generator = load_generator(checkpoint)

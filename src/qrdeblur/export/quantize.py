@@ -8,7 +8,7 @@ varies by hours. Restoration tolerates it: the output is a near-binary image tha
 What is quantised: every node of the restoring network. For a ``wiener-qrunet`` graph the blur
 **estimator stays float**: it regresses the kernel that Wiener then inverts, where errors are
 amplified, and it is the smaller cost. On a held-out paper80 draw (``docs/research/int8_heldout.py``,
-720 codes; ``docs/bench/int8-session7/heldout.txt``) no variant changed the reading by more than
+720 codes; ``docs/bench/int8-heldout/heldout.txt``) no variant changed the reading by more than
 0.2 points: float 45.1%, this recipe 45.1%, MinMax 45.1%, percentile 45.3%, estimator quantised too 45.0%.
 
 How: ``onnxruntime.quantization.quantize_static`` in QDQ format, int8 per-channel weights, uint8
@@ -35,6 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from qrdeblur.errors import UsageError
+from qrdeblur.metrics.decoding import decodes_correctly
+from qrdeblur.restore.kernel_wiener import estimator_features, front_end
+from qrdeblur.synth.presets import get_preset
 
 CALIBRATION_SEED = 20261201
 CHECK_SEED = 20261202
@@ -57,8 +60,6 @@ def estimator_nodes(model) -> list[str]:
 
 def _preset_crops(seed: int, batches: int, presets: tuple[str, ...] = ("clean", "default")) -> Iterator[tuple]:
     """``batches`` of (grey float32 (BATCH, 80, 80), payloads), the ``presets`` taken in turn."""
-    from qrdeblur.synth.presets import get_preset
-
     makers = [get_preset(name) for name in presets]
     rng = np.random.default_rng(seed)
     for _ in range(batches):
@@ -85,8 +86,6 @@ class _Feeds:
     def __call__(self, grey: np.ndarray) -> dict[str, np.ndarray]:
         if not self.wiener:
             return {self.input_name: np.repeat(grey[:, None], self.channels, axis=1)}
-        from qrdeblur.restore.kernel_wiener import estimator_features, front_end
-
         placeholder = np.zeros((1, 2, 8, 8), np.float32)
 
         def estimate(features):
@@ -98,8 +97,6 @@ class _Feeds:
 def _compare(float_path: Path, int8_path: Path, feeds: _Feeds, batches: int) -> dict:
     """Codes zxing-cpp reads after each file's restoration, and their differences, on unseen whole codes."""
     import onnxruntime as ort
-
-    from qrdeblur.metrics.decoding import decodes_correctly
 
     a = ort.InferenceSession(str(float_path), providers=["CPUExecutionProvider"])
     b = ort.InferenceSession(str(int8_path), providers=["CPUExecutionProvider"])

@@ -9,6 +9,8 @@ from qrdeblur.errors import UsageError
 
 def load_generator(path: str | Path):
     """The generator stored in checkpoint ``path`` (``last.pt``, ``best.pt``, a shipped ``.pt``), eval mode."""
+    # lazy, torch and the registry (which imports it) both: importing this module stays torch-free, so
+    # :mod:`qrdeblur.models.deblurrer` loads an .onnx model without torch installed
     import torch
 
     from qrdeblur.models.registry import create_model

@@ -1,7 +1,9 @@
 """``Deblurrer``: run a generator on images of any size, through onnxruntime (no torch needed).
 
 The shipped model lives in ``qrdeblur/weights/`` and loads offline. A ``.onnx`` file runs through
-onnxruntime; a training checkpoint (``.pt``) runs through torch (the ``train`` extra). The ONNX graph
+onnxruntime; a training checkpoint (``.pt``) runs through torch (the ``train`` extra), loaded by
+:func:`qrdeblur.models.deblurrer.load_deblurrer` into the same class (``restore`` stays below the torch
+layers, see ``tests/test_layers.py``). The ONNX graph
 takes (B, C, H, W) float32 in [0, 1] with H and W multiples of ``pad_multiple`` (stored in the
 model's metadata) and returns the restored image in [0, 1]; padding and cropping happen here.
 A ``wiener-qrunet`` graph (metadata ``front_end=kernel-wiener``) runs in three steps: its blur
@@ -20,6 +22,8 @@ from qrdeblur.errors import UsageError
 SHIPPED_MODEL = "wiener-qrunet.onnx"
 SCAN_MODEL = "scan-wiener-qrunet.onnx"
 PLAIN_MODEL = "qrunet.onnx"
+#: Training checkpoints: torch's files, loaded by :mod:`qrdeblur.models.deblurrer`.
+CHECKPOINT_SUFFIXES = (".pt", ".pth")
 
 
 def shipped_model_path() -> Path:
@@ -36,7 +40,7 @@ def scan_model_path() -> Path:
     design (blur estimate, Wiener, int8 refiner) fine-tuned on the ``scan`` preset (rectified,
     rescaled crops of codes blurred at native photo resolution), its estimator taught the blur as
     the rectified crop sees it. See the model card for its photo numbers against the earlier
-    ``scan-qrunet`` (a plain U-Net), which it replaced in session 8.
+    ``scan-qrunet`` (a plain U-Net), which it replaced.
     """
     return Path(str(resources.files("qrdeblur") / "weights" / SCAN_MODEL))
 
@@ -74,19 +78,25 @@ class Deblurrer:
 
     @classmethod
     def load(cls, path: str | Path | None = None, threads: int | None = None) -> Deblurrer:
-        """Load ``path`` (.onnx through onnxruntime, .pt checkpoint through torch); None = shipped model."""
+        """Load ``path`` (.onnx, through onnxruntime); None = shipped model.
+
+        A training checkpoint (.pt) needs torch: :func:`qrdeblur.models.deblurrer.load_deblurrer` loads
+        either kind."""
         path = Path(path) if path is not None else shipped_model_path()
         if not path.exists():
             raise UsageError(f"{path}: model file not found")
         if path.suffix == ".onnx":
             return cls._load_onnx(path, threads)
-        if path.suffix in (".pt", ".pth"):
-            return cls._load_torch(path, threads)
+        if path.suffix in CHECKPOINT_SUFFIXES:
+            raise UsageError(
+                f"{path}: a .pt checkpoint runs through torch: load it with "
+                "qrdeblur.models.deblurrer.load_deblurrer (pip install 'qrdeblur[train]'), or export it to .onnx"
+            )
         raise UsageError(f"{path}: unknown model format (expected .onnx or .pt)")
 
     @classmethod
     def _load_onnx(cls, path: Path, threads: int | None) -> Deblurrer:
-        import onnxruntime as ort
+        import onnxruntime as ort  # heavy: loaded with the first model, not with the package
 
         opts = ort.SessionOptions()
         if threads:
@@ -108,27 +118,6 @@ class Deblurrer:
             return session.run(None, {input_name: batch})[0]
 
         return cls(run, channels, pad, meta.get("model_name", path.stem))
-
-    @classmethod
-    def _load_torch(cls, path: Path, threads: int | None) -> Deblurrer:
-        try:
-            import torch
-        except ImportError:
-            raise UsageError(
-                f"{path}: a .pt model needs torch (pip install 'qrdeblur[train]'); use an .onnx model"
-            ) from None
-        from qrdeblur.models.checkpoint import load_generator
-
-        generator = load_generator(path)
-        if threads:
-            torch.set_num_threads(threads)
-
-        def run(batch: np.ndarray) -> np.ndarray:
-            with torch.no_grad():
-                return torch.sigmoid(generator(torch.from_numpy(batch))).numpy()
-
-        channels = int(getattr(generator, "in_channels", 0) or _infer_channels(generator))
-        return cls(run, channels, 1, getattr(generator, "model_name", path.stem))
 
     def deblur_float(self, batch: np.ndarray) -> np.ndarray:
         """(B, C, H, W) float32 in [0, 1] -> restored batch of the same shape (C converted as needed)."""
@@ -156,6 +145,7 @@ class Deblurrer:
         without an estimator (only ``wiener-qrunet`` ONNX files have one)."""
         if self._estimate is None:
             return None
+        # lazy, as in _kernel_wiener_runner: kernel_wiener brings scipy.signal (~0.5 s to import)
         from qrdeblur.restore.kernel_wiener import decode_blur, estimator_features
 
         x = _to_float(np.asarray(image))
@@ -194,6 +184,7 @@ class Deblurrer:
 def _kernel_wiener_runner(session):
     """Batch runner for a ``wiener-qrunet`` graph (estimator, NumPy Wiener, then refiner; see export),
     and the estimator alone (features -> blur vectors)."""
+    # lazy: kernel_wiener brings scipy.signal (~0.5 s to import), which only these graphs need
     from qrdeblur.restore.kernel_wiener import ESTIMATOR_SIZE, front_end
 
     no_features = np.zeros((1, 2, ESTIMATOR_SIZE, ESTIMATOR_SIZE), np.float32)
@@ -208,10 +199,3 @@ def _kernel_wiener_runner(session):
         return session.run(["restored"], feeds)[0]
 
     return run, estimate
-
-
-def _infer_channels(generator) -> int:
-    for p in generator.parameters():
-        if p.ndim == 4:
-            return int(p.shape[1])
-    return 1

@@ -30,6 +30,8 @@ import cv2
 import numpy as np
 
 from qrdeblur.errors import UsageError
+from qrdeblur.qrspec import FINDER_SIZE, VERSIONS, finder_centres, function_modules, modules
+from qrdeblur.restore.classical import wiener_oracle
 from qrdeblur.synth import kernels
 from qrdeblur.synth.render import render_matrix
 
@@ -78,16 +80,15 @@ def known_patches(version: int, size: int, quiet: int) -> tuple[np.ndarray, np.n
     Rendered with :func:`render_matrix` (the way the synthesis renders whole codes), so a pixel
     straddling a known and an unknown module is not counted as known.
     """
-    n = 17 + 4 * version + 2 * quiet
+    n = modules(version) + 2 * quiet
     dark = np.zeros((n, n), bool)
     known = np.zeros((n, n), bool)
-    side = quiet + 8
+    side = quiet + FINDER_SIZE + 1  # the quiet zone, the finder and its separator
     known[:side, :side] = known[:side, -side:] = known[-side:, :side] = True
-    finder = np.ones((7, 7), bool)
-    finder[1:6, 1:6] = False
-    finder[2:5, 2:5] = True
-    for r, c in ((quiet, quiet), (quiet, n - quiet - 7), (n - quiet - 7, quiet)):
-        dark[r : r + 7, c : c + 7] = finder
+    finder = function_modules(version)[:FINDER_SIZE, :FINDER_SIZE] == 1
+    half = FINDER_SIZE // 2
+    for r, c in finder_centres(version):
+        dark[quiet + r - half : quiet + r + half + 1, quiet + c - half : quiet + c + half + 1] = finder
     image = render_matrix(dark, size_px=size)
     # render the mask as an image: known modules light, unknown dark; only fully light pixels count
     mask = render_matrix(~known, size_px=size) > 0.999
@@ -159,7 +160,7 @@ class FinderKernelFit:
     """
 
     def __init__(self, size: int = 80, quiet: int = 4, versions: tuple[int, ...] = (1, 2)):
-        if size < 32 or quiet < 1 or not versions or any(not 1 <= v <= 40 for v in versions):
+        if size < 32 or quiet < 1 or not versions or any(v not in VERSIONS for v in versions):
             raise UsageError(
                 f"finder kernel fit needs size >= 32, quiet >= 1 and versions 1-40, got "
                 f"size={size}, quiet={quiet}, versions={versions}"
@@ -201,8 +202,6 @@ def default_fit(size: int = 80) -> FinderKernelFit:
 
 def finder_wiener(grey: np.ndarray, fit: FinderKernelFit | None = None) -> np.ndarray:
     """Wiener-deconvolve ``grey`` (float [0, 1]) with the kernel fitted to its finder patterns."""
-    from qrdeblur.restore.classical import wiener_oracle
-
     fit = fit or default_fit(int(np.asarray(grey).shape[0]))
     return wiener_oracle(grey, fit.estimate(grey).psf())
 

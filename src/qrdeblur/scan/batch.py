@@ -1,6 +1,6 @@
 """Scan many files: one JSON-ready record per image, and one bad file never stops the batch.
 
-Record (DESIGN.md, ``scan --json``)::
+Record (the ``scan --json`` contract, docs/architecture.md)::
 
     {"path": "in/a.jpg", "codes": [{"text", "corners", "method", "decoder"} (+ "bytes_b64")],
      "ms": 41.7, "error": null}

@@ -1,11 +1,10 @@
 """Find regions of a photo that may hold a QR code the plain decoder could not read, cheapest first.
 
-Three sources, in the order the cascade tries them:
+Two sources, in the order the cascade tries them:
 
 1. ``zxing``: codes zxing-cpp located (finder patterns found) but could not decode; their corners
    are the symbol's own. Free: the same call that decodes the whole image returns them.
-2. ``opencv``: ``cv2.QRCodeDetectorAruco.detectMulti`` quadrilaterals (detect only, no decode).
-3. ``texture``: high local contrast regions. A code, however blurred, is a square patch of
+2. ``texture``: high local contrast regions. A code, however blurred, is a square patch of
    strong, fine, two-dimensional contrast; the local standard deviation (relative to the local
    brightness, so shadows and dark labels count alike) on a copy at most 700 px wide is thresholded at
    several levels (a code blurred to low contrast appears only at the low levels, where the sharp
@@ -16,15 +15,11 @@ Three sources, in the order the cascade tries them:
    give their thickest square parts (distance-transform peaks) too. Ranked by shape, not contrast
    (:func:`_score`), near duplicates removed.
 
-Measured on the first 90 scenes of the ``photo`` suite, over the 93 codes zxing-cpp could not read
-(9 mild, 36 moderate, 48 severe): zxing-cpp's failed detections cover 9 of them, OpenCV's detector
-6 (17 ms per photo), the texture regions 91 (98 %), with a median of 23 texture candidates per photo;
-the missed code's region is the first candidate for 41 % of them, within the first three for 81 %
-and the first five for 91 %; about 30 ms per 2000 px photo (CPU). Blurred finder patterns lose their
-1:1:3:1:1 profile long before the code stops being restorable, which is why the detectors find so
-few; zxing-cpp's come first anyway because they are free and their corners exact. OpenCV's are off
-by default (:class:`~qrdeblur.scan.cascade.CascadeConfig` ``use_opencv``): they cost 17 ms a
-photo for codes the texture regions nearly always cover too.
+Blurred finder patterns lose their 1:1:3:1:1 profile long before the code stops being restorable,
+which is why the detector finds few of the codes it cannot read, and the texture regions nearly all
+(on the ``photo`` suite's first 90 scenes: 9 and 91 of the 93 codes zxing-cpp could not read; the
+missed code's region was within the first five candidates for 91 % of them; about 30 ms per 2000 px
+photo).
 """
 
 from __future__ import annotations
@@ -57,11 +52,10 @@ class Candidate:
     """A region that may hold a code.
 
     Attributes:
-        quad: 4 (x, y) corners in input-image pixels; for ``zxing``/``opencv`` the symbol's corners in
-            its own order (top-left first), for ``texture`` the outline of the contrast blob (which
+        quad: 4 (x, y) corners in input-image pixels; for ``zxing`` and ``refined`` the symbol's corners
+            in its own order (top-left first), for ``texture`` the outline of the contrast blob (which
             includes the blur halo), clockwise from the top-left-most corner.
-        source: ``zxing``, ``opencv``, ``texture``, ``refined`` (zxing-cpp located it in a restored
-            texture crop) or ``finders`` (three finder patterns found there, :mod:`qrdeblur.scan.finders`).
+        source: ``zxing``, ``texture`` or ``refined`` (zxing-cpp located it in a restored texture crop).
         score: ranking score within the source (higher first).
         exact: True when ``quad`` is the symbol outline (detector sources).
     """
@@ -87,27 +81,6 @@ def zxing_candidates(failed_quads) -> list[Candidate]:
     for quad in quads:
         if not any(quad_contains(c.quad, quad.mean(axis=0), 0.0) for c in out):
             out.append(Candidate(quad, "zxing", 1.0, True))
-    return out
-
-
-_OPENCV_DETECTOR = None
-
-
-def opencv_candidates(grey: np.ndarray) -> list[Candidate]:
-    """Quadrilaterals from OpenCV's ``QRCodeDetectorAruco.detectMulti`` (no decoding)."""
-    global _OPENCV_DETECTOR
-    if _OPENCV_DETECTOR is None:
-        _OPENCV_DETECTOR = cv2.QRCodeDetectorAruco()
-    try:
-        ok, points = _OPENCV_DETECTOR.detectMulti(grey)
-    except cv2.error:
-        return []
-    if not ok or points is None:
-        return []
-    out = []
-    for p in np.asarray(points, dtype=np.float64).reshape(-1, 4, 2):
-        if cv2.contourArea(p.astype(np.float32)) > 64:
-            out.append(Candidate(p, "opencv", 0.9, True))
     return out
 
 

@@ -13,7 +13,7 @@
   light, blurred *at native resolution*, then located approximately, rectified and rescaled to one
   of the cascade's working scales, and windowed (85 %) or kept whole (15 %, small codes).
 - ``scan-single``: ``scan`` with one dominant blur (motion, shake, defocus or Gaussian) over a slight
-  lens softness, instead of independently composed parts (session 9).
+  lens softness, instead of independently composed parts.
 - ``scan-whole``: only the whole-crop framing of ``scan`` (versions 1-3 as payloads allow): every pair holds a whole
   code, so it can be decoded; the validation set of a ``scan`` training run.
 
@@ -30,10 +30,25 @@ import cv2
 import numpy as np
 import segno
 
+from qrdeblur.contrast import stretch_contrast
 from qrdeblur.errors import UsageError
+from qrdeblur.geometry import rectify
 from qrdeblur.synth import degrade, kernels, scene
 from qrdeblur.synth.payloads import random_alphanumeric, random_payload
 from qrdeblur.synth.render import ECC_LEVELS, QRSpec, make_symbol, module_matrix, render_matrix
+from qrdeblur.synth.scan_photo import (
+    SCAN_MARGIN,
+    SCAN_MAX_SIDE,
+    SCAN_MIN_SIDE,
+    SCAN_SCALES,
+    homography_jacobian,
+    photograph,
+    scan_psf,
+    scan_psf_dominant,
+    scan_region,
+    scan_side,
+    sensor,
+)
 
 
 @dataclass
@@ -182,7 +197,7 @@ def _clean_pair(rng: np.random.Generator, size: int, payload: str) -> Pair:
 
 def _training_payload(rng: np.random.Generator, payloads: Sequence[str] | None) -> str:
     """A payload for a training pair: one of ``payloads`` or a random one, never a benchmark's."""
-    from qrdeblur.bench.suites import is_reserved_payload
+    from qrdeblur.synth.reserved import is_reserved_payload
 
     if payloads and all(is_reserved_payload(str(p)) for p in payloads):
         raise UsageError("every given payload is reserved for a benchmark suite; training must not use them")
@@ -284,154 +299,6 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
     return Pair(sharp.astype(np.float32), blurred.astype(np.float32), meta)
 
 
-#: The cascade's working scales (:data:`qrdeblur.scan.cascade.MAIN_STEPS` / ``ALT_STEPS``) and how
-#: often a ``scan`` pair uses each: (kind, factor, contrast stretched, probability).
-SCAN_SCALES = (
-    ("module", 3.0, True, 0.5),
-    ("side", 128.0, True, 0.2),
-    ("native", 1.0, True, 0.1),
-    ("native", 0.5, False, 0.05),
-    ("native", 1.25, False, 0.05),
-    ("module", 4.0, False, 0.1),
-)
-#: Bounds of the rectified square's side and its margin fraction (:class:`~qrdeblur.scan.cascade.CascadeConfig`).
-SCAN_MIN_SIDE, SCAN_MAX_SIDE, SCAN_MARGIN = 64, 256, 0.15
-
-
-def _scan_psf_dominant(rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray]:
-    """One dominant camera blur (motion 45 %, shake 20 %, defocus 20 %, Gaussian 15 %, the ranges of
-    :func:`_scan_psf`) on top of a slight lens softness (Gaussian sigma 0.3-0.8 px).
-
-    Why: :func:`_scan_psf` composes independent parts, so many of its pairs stack a long motion, a wide
-    disk and a wide Gaussian, a blur nothing restores; a photo usually has one dominant cause.
-    """
-    kind = str(rng.choice(["motion", "shake", "defocus", "gaussian"], p=[0.45, 0.2, 0.2, 0.15]))
-    params: dict = {"dominant_blur": kind}
-    disk_part = None
-    if kind == "motion":
-        length, theta = float(rng.uniform(1, 25)), float(rng.uniform(0, 180))
-        part = kernels.motion(length, theta)
-        params.update(motion_length=length, motion_angle=theta)
-    elif kind == "shake":
-        canvas = int(rng.choice([15, 21, 27, 31]))
-        max_length = float(rng.uniform(3, canvas * 0.9))
-        part = kernels.trajectory(rng, canvas=canvas, max_length=max_length, steps=400)
-        params.update(shake_canvas=canvas, shake_length=max_length)
-    elif kind == "defocus":
-        radius = float(rng.uniform(0.5, 7.0))
-        part = disk_part = kernels.disk(radius)
-        params["disk_radius"] = radius
-    else:
-        sigma = float(rng.uniform(0.3, 3.0))
-        part = kernels.gaussian(sigma)
-        params["gaussian_sigma"] = sigma
-    lens_sigma = float(rng.uniform(0.3, 0.8))
-    lens = kernels.gaussian(lens_sigma)
-    params["lens_sigma"] = lens_sigma
-    no_disk = lens if part is disk_part else kernels.compose(part, lens)
-    return kernels.compose(part, lens), params, no_disk
-
-
-def _scan_psf(rng: np.random.Generator) -> tuple[np.ndarray, dict, np.ndarray]:
-    """A camera's blur at native resolution: motion <= 25 px, defocus disk <= 7 px, Gaussian <= 3, shake.
-
-    Each part is drawn independently (so mild and severe blurs both occur); at least a slight
-    Gaussian when none is drawn. Returns the kernel, its parameters and the kernel without the disk
-    (what a motion + Gaussian + disk description fits by moments, the disk kept apart).
-    """
-    parts, params = [], {}
-    if rng.random() < 0.6:
-        length, theta = float(rng.uniform(0, 25)), float(rng.uniform(0, 180))
-        parts.append(kernels.motion(length, theta))
-        params.update(motion_length=length, motion_angle=theta)
-    disk_part = None
-    if rng.random() < 0.35:
-        radius = float(rng.uniform(0.5, 7.0))
-        disk_part = kernels.disk(radius)
-        parts.append(disk_part)
-        params["disk_radius"] = radius
-    if rng.random() < 0.2:
-        canvas = int(rng.choice([15, 21, 27, 31]))
-        max_length = float(rng.uniform(3, canvas * 0.9))
-        parts.append(kernels.trajectory(rng, canvas=canvas, max_length=max_length, steps=400))
-        params.update(shake_canvas=canvas, shake_length=max_length)
-    if rng.random() < 0.6 or not parts:
-        sigma = float(rng.uniform(0.3, 3.0))
-        parts.append(kernels.gaussian(sigma))
-        params["gaussian_sigma"] = sigma
-    no_disk = [k for k in parts if k is not disk_part]
-    return kernels.compose(*parts), params, kernels.compose(*no_disk)
-
-
-def _scan_side(rng: np.random.Generator, quad: np.ndarray, n_modules: int, symbol_px: float) -> tuple:
-    """The side the cascade would rectify ``quad`` to, as (side, scale kind, factor, stretched).
-
-    ``module`` scales divide the quad by an estimate of the native module size (``symbol_px /
-    n_modules``, off by a few percent like :func:`~qrdeblur.geometry.estimate_module_px`).
-    """
-    from qrdeblur.geometry import quad_side
-
-    probs = np.array([s[3] for s in SCAN_SCALES])
-    kind, factor, stretch, _ = SCAN_SCALES[int(rng.choice(len(SCAN_SCALES), p=probs / probs.sum()))]
-    if kind == "module":
-        module_est = symbol_px / n_modules * (1 + float(rng.normal(0, 0.04)))
-        side = quad_side(quad) / module_est * factor
-    elif kind == "side":
-        side = factor
-    else:
-        side = quad_side(quad) * factor
-    return int(np.clip(round(side), SCAN_MIN_SIDE, SCAN_MAX_SIDE)), kind, factor, stretch
-
-
-def _scan_region(quad: np.ndarray, side: int, margin: int, window: tuple[int, int, int], pad: int) -> tuple:
-    """Native pixels (x0, y0, x1, y1) that the ``window`` (y, x, size) of the rectified crop of
-    ``quad`` is sampled from, plus ``pad`` (the blur's reach): the only part worth rendering."""
-    far = margin + side
-    dst = np.float32([[margin, margin], [far, margin], [far, far], [margin, far]])
-    to_crop = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
-    y, x, size = window
-    box = np.float32([[[x - 1, y - 1]], [[x + size, y - 1]], [[x + size, y + size]], [[x - 1, y + size]]])
-    pts = cv2.perspectiveTransform(box, np.linalg.inv(to_crop)).reshape(4, 2)
-    x0, y0 = np.floor(pts.min(axis=0) - pad).astype(int)
-    x1, y1 = np.ceil(pts.max(axis=0) + pad).astype(int) + 1
-    return int(x0), int(y0), int(x1), int(y1)
-
-
-def _photograph(rng: np.random.Generator, matrix: np.ndarray, to_region: np.ndarray, shape, module_px, meta):
-    """The code on its label on a surface, under uneven light, as float32 in [0, 1] (not yet blurred)."""
-    label = int(rng.integers(2, 7))
-    code, alpha = scene.split_label(scene.render_label(matrix, label, to_region, shape))
-    background, params = scene.surface(rng, shape, module_px)
-    dark, light = float(rng.uniform(0.0, 0.35)), float(rng.uniform(0.6, 1.0))
-    printed = alpha * (dark + code * (light - dark)) + (1 - alpha) * background
-    gain, light_params = scene.shading(rng, shape)
-    meta.update(label_modules=label, dark=dark, light=light, **params, **light_params)
-    return np.clip(printed * gain, 0, 1).astype(np.float32)
-
-
-def _sensor(rng: np.random.Generator, image: np.ndarray, meta: dict) -> np.ndarray:
-    """Sensor noise and (60 %) JPEG compression; returns uint8, what a photo file holds."""
-    if rng.random() < 0.6:
-        image, params = degrade.gaussian_noise(image, rng, float(rng.uniform(0, 0.03)))
-    else:
-        image, params = degrade.poisson_gaussian_noise(
-            image, rng, float(rng.uniform(30, 500)), float(rng.uniform(0, 0.02))
-        )
-    meta.update(params)
-    if rng.random() < 0.6:
-        image, params = degrade.jpeg(image, rng, quality=(30, 95))
-        meta.update(params)
-    return degrade.to_uint8(image)
-
-
-def _homography_jacobian(matrix: np.ndarray, x: float, y: float) -> np.ndarray:
-    """The 2x2 derivative (x, y order) of the projective map ``matrix`` at the point (x, y)."""
-    h = np.asarray(matrix, dtype=np.float64)
-    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
-    mapped = (h[:2, 0] * x + h[:2, 1] * y + h[:2, 2]) / w
-    return (h[:2, :2] - np.outer(mapped, h[2, :2])) / w
-
-
 def scan_pair(
     rng: np.random.Generator,
     size: int = 96,
@@ -445,7 +312,7 @@ def scan_pair(
        label 2-6 modules wider, seen at 2-8 px per module, at any rotation, with up to 12 %
        perspective (:mod:`qrdeblur.synth.scene`).
     2. Around it a surface (tone, blotches, grain, nearby print); ink and paper levels; uneven light.
-    3. Blur at native resolution (:func:`_scan_psf`; with ``dominant``, :func:`_scan_psf_dominant`),
+    3. Blur at native resolution (:func:`scan_psf`; with ``dominant``, :func:`scan_psf_dominant`),
        sensor noise, JPEG, 8 bits.
     4. The locator's quadrilateral (:func:`~qrdeblur.synth.scene.locator_quad`: exact or a loose blob
        outline, any 90-degree turn), rectified by the cascade's own
@@ -459,9 +326,6 @@ def scan_pair(
     code at full contrast, white elsewhere, rendered through the very homographies the observation
     went through (camera, then rectification), so the two are aligned to the sub-pixel.
     """
-    from qrdeblur.contrast import stretch_contrast
-    from qrdeblur.geometry import rectify
-
     payload = _training_payload(rng, payloads)
     if whole is None:
         whole = bool(rng.random() < 0.15)
@@ -477,26 +341,26 @@ def scan_pair(
         margin = int(round(size * SCAN_MARGIN / (1 + 2 * SCAN_MARGIN))) + 2
         side, kind, factor, stretch = size - 2 * margin, "whole", float(size), True
     else:
-        side, kind, factor, stretch = _scan_side(rng, quad, n, n * module_px)
+        side, kind, factor, stretch = scan_side(rng, quad, n, n * module_px)
         margin = max(int(round(side * SCAN_MARGIN)) + 4, -(-(size - side) // 2))
     total = side + 2 * margin
     y, x = (0, 0) if whole else (int(rng.integers(0, total - size + 1)), int(rng.integers(0, total - size + 1)))
-    psf, blur, psf_no_disk = (_scan_psf_dominant if dominant else _scan_psf)(rng)
-    x0, y0, x1, y1 = _scan_region(quad, side, margin, (y, x, size), max(psf.shape) // 2 + 4)
+    psf, blur, psf_no_disk = (scan_psf_dominant if dominant else scan_psf)(rng)
+    x0, y0, x1, y1 = scan_region(quad, side, margin, (y, x, size), max(psf.shape) // 2 + 4)
     to_region = scene.translate(-x0, -y0) @ camera
     meta: dict = {"preset": "scan", "framing": "whole" if whole else "window", "payload": spec.payload,
                   "size": size, "version": int(symbol.version), "ecc": str(symbol.error), "mask": int(symbol.mask),
                   "module_px": module_px, **geometry, **locator, "scale": kind, "scale_factor": factor,
                   "side": side, "margin": margin, "window": [y, x], "stretch": stretch, **blur}
-    printed = _photograph(rng, matrix, to_region, (y1 - y0, x1 - x0), module_px, meta)
-    photo = _sensor(rng, degrade.convolve(printed, psf), meta)
+    printed = photograph(rng, matrix, to_region, (y1 - y0, x1 - x0), module_px, meta)
+    photo = sensor(rng, degrade.convolve(printed, psf), meta)
     rect = rectify(photo, quad - [x0, y0], side, margin)
     # only the window's source was rendered, so the stretch sees the window (the cascade: the crop)
     blurred = rect.image[y : y + size, x : x + size]
     blurred = (stretch_contrast(blurred) if stretch else blurred).astype(np.float32) / 255.0
     # the blur as the crop sees it (for a blur estimator's target): the native PSF carried through the
     # rectification at the window's centre, fitted by motion + Gaussian (kernels.motion_gaussian_fit)
-    crop_per_native = np.linalg.inv(_homography_jacobian(rect.to_image, x + size / 2, y + size / 2))
+    crop_per_native = np.linalg.inv(homography_jacobian(rect.to_image, x + size / 2, y + size / 2))
     meta["crop_blur"] = list(kernels.motion_gaussian_fit(psf, crop_per_native))
     # ... and with the defocus disk apart: (length, angle, sigma) of the rest, the disk's radius scaled
     crop_radius = blur.get("disk_radius", 0.0) * float(np.sqrt(abs(np.linalg.det(crop_per_native))))
@@ -512,7 +376,7 @@ def scan_whole_pair(rng: np.random.Generator, size: int = 96, payloads: Sequence
 
 
 def scan_single_pair(rng: np.random.Generator, size: int = 96, payloads: Sequence[str] | None = None) -> Pair:
-    """:func:`scan_pair` with one dominant blur (:func:`_scan_psf_dominant`) instead of composed parts."""
+    """:func:`scan_pair` with one dominant blur (:func:`scan_psf_dominant`) instead of composed parts."""
     return scan_pair(rng, size, payloads, dominant=True)
 
 
@@ -557,3 +421,23 @@ class PairStream:
 
     def __next__(self) -> Pair:
         return self.make(self.rng, size=self.size, payloads=self.payloads)
+
+
+__all__ = [
+    "PRESETS",
+    "SCAN_MARGIN",
+    "SCAN_MAX_SIDE",
+    "SCAN_MIN_SIDE",
+    "SCAN_SCALES",
+    "Pair",
+    "PairStream",
+    "clean_pair",
+    "default_pair",
+    "fit_symbol",
+    "get_preset",
+    "paper_pair",
+    "scan_pair",
+    "scan_single_pair",
+    "scan_single_whole_pair",
+    "scan_whole_pair",
+]

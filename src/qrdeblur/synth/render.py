@@ -14,8 +14,9 @@ import numpy as np
 import segno
 
 from qrdeblur.errors import UsageError
+from qrdeblur.qrspec import ERROR_LEVELS, QUIET_ZONE, VERSIONS
 
-ECC_LEVELS = ("L", "M", "Q", "H")
+ECC_LEVELS = ERROR_LEVELS
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def make_symbol(spec: QRSpec) -> segno.QRCode:
     ecc = spec.ecc.upper()
     if ecc not in ECC_LEVELS:
         raise UsageError(f"unknown ECC level {spec.ecc!r}; choose one of {', '.join(ECC_LEVELS)}")
-    if spec.version is not None and not 1 <= spec.version <= 40:
+    if spec.version is not None and not VERSIONS[0] <= spec.version <= VERSIONS[-1]:
         raise UsageError(f"QR version must be in 1..40, got {spec.version}")
     try:
         return segno.make_qr(
@@ -46,7 +47,7 @@ def make_symbol(spec: QRSpec) -> segno.QRCode:
         ) from None
 
 
-def module_matrix(symbol: segno.QRCode, quiet_zone: int = 4) -> np.ndarray:
+def module_matrix(symbol: segno.QRCode, quiet_zone: int = QUIET_ZONE) -> np.ndarray:
     """Boolean module matrix (True = dark) with ``quiet_zone`` light modules on each side."""
     if quiet_zone < 0:
         raise UsageError(f"quiet zone must be >= 0 modules, got {quiet_zone}")
@@ -88,7 +89,7 @@ def render_code(
     spec: QRSpec,
     size_px: int | None = None,
     module_px: int | None = None,
-    quiet_zone: int = 4,
+    quiet_zone: int = QUIET_ZONE,
     dark: float = 0.0,
     light: float = 1.0,
     rgb: bool = False,

@@ -18,6 +18,7 @@ from qrdeblur.errors import UsageError
 from qrdeblur.synth.degrade import to_uint8
 from qrdeblur.synth.payloads import read_payload_file
 from qrdeblur.synth.presets import PairStream, get_preset
+from qrdeblur.synth.render import QRSpec, make_symbol
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
@@ -48,8 +49,6 @@ def write_pairs(
         raise UsageError(f"count must be >= 1, got {count}")
     payloads = read_payload_file(payload_file) if payload_file else None
     if payloads:
-        from qrdeblur.synth.render import QRSpec, make_symbol
-
         for i, p in enumerate(payloads, 1):
             try:
                 make_symbol(QRSpec(p, None, "M"))

@@ -20,7 +20,7 @@ from qrdeblur.train.data import to_tensor
 
 def paper_val_pair(rng: np.random.Generator, size: int = 80, payloads=None) -> Pair:
     """A ``paper80``-like pair with continuous parameters (LEN 0..20 at any angle, sigma 1..3)."""
-    from qrdeblur.bench.suites import is_reserved_payload
+    from qrdeblur.synth.reserved import is_reserved_payload
 
     while True:
         payload = str(payloads[int(rng.integers(len(payloads)))]) if payloads else random_alphanumeric(rng, 8, 16)

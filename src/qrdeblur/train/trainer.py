@@ -27,10 +27,22 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from qrdeblur.decode import get_decoder
 from qrdeblur.errors import UsageError
+from qrdeblur.losses.adversarial import AdversarialLoss
+from qrdeblur.losses.perceptual import DetailLoss
+from qrdeblur.losses.pixel import L1Loss
+from qrdeblur.losses.qr import BinaryLoss, EdgeLoss
+from qrdeblur.models.checkpoint import initial_state, load_initial_state
+from qrdeblur.models.registry import create_model
+from qrdeblur.synth.payloads import read_payload_file
+from qrdeblur.synth.presets import get_preset
 from qrdeblur.train.config import TrainConfig, config_to_dict, config_yaml
 from qrdeblur.train.data import SynthFolder, SynthStream
+from qrdeblur.train.environment import record_environment
 from qrdeblur.train.evaluate import evaluate, make_validation_set
+from qrdeblur.train.kernel_phase import FINISH_KERNEL_FILE, FINISH_KERNEL_METRICS, train_estimator
+from qrdeblur.train.plots import plot_run
 
 METRIC_COLUMNS = [
     "step", "elapsed_s", "lr_g", "g_total", "g_l1", "g_binary", "g_edge", "g_detail", "g_adv", "d_loss",
@@ -40,8 +52,6 @@ METRIC_COLUMNS = [
 
 def build_generator(cfg: TrainConfig) -> torch.nn.Module:
     """The generator named in the config (registry name + args)."""
-    from qrdeblur.models.registry import create_model
-
     return create_model(cfg.generator.name, **cfg.generator.args)
 
 
@@ -49,11 +59,6 @@ class Losses:
     """The generator's weighted loss terms and the adversarial objective, built from the config."""
 
     def __init__(self, cfg: TrainConfig):
-        from qrdeblur.losses.adversarial import AdversarialLoss
-        from qrdeblur.losses.perceptual import DetailLoss
-        from qrdeblur.losses.pixel import L1Loss
-        from qrdeblur.losses.qr import BinaryLoss, EdgeLoss
-
         lc = cfg.loss
         self.l1 = L1Loss(lc.l1) if lc.l1 > 0 else None
         self.binary = BinaryLoss(lc.binary) if lc.binary > 0 else None
@@ -122,8 +127,6 @@ def _batches(loader: DataLoader):
 
 def _continue_estimator(G, cfg: TrainConfig, out: Path, progress) -> None:
     """The finish phase's estimator continuation (``finish.kernel_steps``), then freeze it again."""
-    from qrdeblur.train.kernel_phase import FINISH_KERNEL_FILE, FINISH_KERNEL_METRICS, train_estimator
-
     G.estimator_frozen = False
     G.estimator.requires_grad_(True)
 
@@ -176,31 +179,21 @@ def train(
     torch.set_flush_denormal(True)  # denormal activations can slow CPU convolutions several-fold
     payloads = None
     if cfg.data.payloads:
-        from qrdeblur.synth.payloads import read_payload_file
-
         payloads = read_payload_file(cfg.data.payloads)
 
     G = build_generator(cfg)
     if cfg.init and not resume:  # fine-tuning: resume restores the run's own weights instead
-        from qrdeblur.models.checkpoint import initial_state, load_initial_state
-
         load_initial_state(G, initial_state(cfg.init))
     losses = Losses(cfg)
     D = None
     if losses.adv is not None:
-        from qrdeblur.models.registry import create_model
-
         D = create_model(cfg.discriminator.name, **cfg.discriminator.args)
     o = cfg.optim
-    from qrdeblur.synth.presets import get_preset
-
     if cfg.finish.steps:
         get_preset(cfg.finish.preset)  # an unknown preset fails here, before anything is written
     out.mkdir(parents=True, exist_ok=True)  # only now: a bad model or loss setting leaves nothing behind
     _save_resolved_config(cfg, out, resume)
     if hasattr(G, "freeze_estimator"):  # wiener-qrunet: phase 1, the blur estimator (loads kernel.pt if done)
-        from qrdeblur.train.kernel_phase import train_estimator
-
         k = cfg.kernel
 
         def kernel_progress(step: int, total: int, logs: dict) -> None:
@@ -228,13 +221,9 @@ def train(
         torch.set_rng_state(ck["torch_rng"])
     with open(out / "command.txt", "a", encoding="utf-8") as fh:
         fh.write(shlex.join(sys.argv) + "\n")
-    from qrdeblur.train.environment import record_environment
-
     record_environment(out, cfg.threads)
 
     val = make_validation_set(cfg.val.preset, cfg.val.count, cfg.val.seed, cfg.data.size, cfg.data.grey, payloads)
-    from qrdeblur.decode import get_decoder
-
     decoder = get_decoder(cfg.val.decoder)
     metrics_path = out / "metrics.csv"
     new_file = not metrics_path.exists()
@@ -367,7 +356,5 @@ def train(
         last_val = validate()
     checkpoint(ckpt_path, last_val)
     fh.close()
-    from qrdeblur.train.plots import plot_run
-
     plot_run(out)
     return {"step": step, **last_val}

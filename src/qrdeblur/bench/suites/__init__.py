@@ -1,0 +1,36 @@
+"""Benchmark suites: fixed, seeded sets of items with known payloads, by name (:data:`SUITES`).
+
+- ``paper80`` (:mod:`.paper80`): the paper's 80x80 crops in 15 blur cells; ``crop`` methods.
+- ``speed`` (:mod:`.speed`): one batch of 64 ``paper80`` crops, for timing; ``crop`` methods.
+- ``photo`` (:mod:`.photo`, scenes from :mod:`.photo_scene`): 300 phone-photo-like scenes with one
+  to three blurred codes each; ``scene`` methods.
+
+Each is a :class:`~qrdeblur.bench.suites.base.Suite`: how to build its items, the kind of method it
+runs and how a run is scored. Payloads of every suite are reserved (:mod:`qrdeblur.synth.reserved`):
+the training presets never draw them.
+"""
+
+from __future__ import annotations
+
+from qrdeblur.bench.suites import paper80, photo, speed
+from qrdeblur.bench.suites.base import Suite
+from qrdeblur.errors import UsageError
+
+#: name -> suite; ``qrdeblur bench --suite`` and its help list these.
+SUITES: dict[str, Suite] = {s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE)}
+
+
+def register_suite(suite: Suite) -> None:
+    """Add (or replace) a suite under its name."""
+    SUITES[suite.name] = suite
+
+
+def get_suite(name: str) -> Suite:
+    """The suite called ``name``; UsageError listing the choices when unknown."""
+    try:
+        return SUITES[name]
+    except KeyError:
+        raise UsageError(f"unknown suite {name!r}; choose one of {', '.join(SUITES)}") from None
+
+
+__all__ = ["SUITES", "Suite", "get_suite", "register_suite"]

@@ -1,0 +1,112 @@
+"""The cascade's step kinds: a registry from a step's ``restore`` name to the function that runs it.
+
+Every step function has the signature ``run(scene, candidate, step, time_left_ms, timing) -> outlines``:
+it adds the codes it reads to ``scene`` and returns the outlines of codes zxing-cpp located in its
+restored crop but could not decode, as (quad in image pixels, ``"refined"``) pairs, for the cascade to
+try as new exact candidates. ``timing`` is the cascade's :class:`GeneratorTiming` (the generator's
+measured speed, so a deblur predicted to overrun the time left is skipped).
+
+To add a step kind: write its function here (or in its own module), register it in
+:data:`STEP_KINDS`, and list a :class:`~qrdeblur.scan.config.Step` with that ``restore`` name in the
+configuration's step lists.
+
+Only what a decoder returned is reported, and zxing-cpp checks the Reed-Solomon error correction, so a
+restoration that invents modules cannot produce a false read, only a failed one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from qrdeblur.contrast import stretch_contrast
+from qrdeblur.decode.zxing import read_grey
+from qrdeblur.geometry import quad_side
+from qrdeblur.restore.classical import sharpen
+from qrdeblur.scan.config import Step
+from qrdeblur.scan.grid_step import grid_step
+from qrdeblur.scan.locate import Candidate
+from qrdeblur.scan.result import Code
+from qrdeblur.scan.scene import Scene
+
+Outlines = list[tuple[np.ndarray, str]]
+StepFunction = Callable[[Scene, Candidate, Step, float, "GeneratorTiming"], Outlines]
+
+
+class GeneratorTiming:
+    """The generator's speed on this machine (ms per input pixel), learned as it runs: the slowest recent
+    speed is kept (a loaded machine stays slow for a while)."""
+
+    def __init__(self, ms_per_px: float = 6e-4):  # a prior (2 cores), replaced once measured
+        self.ms_per_px = ms_per_px
+
+    def predict(self, pixels: int) -> float:
+        return self.ms_per_px * pixels
+
+    def record(self, ms: float, pixels: int) -> None:
+        rate = ms / pixels
+        self.ms_per_px = max(rate, 0.7 * self.ms_per_px + 0.3 * rate)
+
+
+def _as_is(scene: Scene, crop: np.ndarray) -> np.ndarray:
+    return crop
+
+
+def _sharpened(scene: Scene, crop: np.ndarray) -> np.ndarray:
+    return (sharpen(crop.astype(np.float32) / 255.0) * 255).astype(np.uint8)
+
+
+def _crop_step(restorer, learned: bool) -> StepFunction:
+    """A step that rectifies the candidate at the step's scale, restores the crop with ``restorer`` and
+    decodes it. ``learned``: the restorer is the generator (timed; its reads must fill the candidate;
+    on a texture candidate its crop's located outlines are returned)."""
+
+    def run(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+        cfg = scene.config
+        if learned and scene.deblurrer is None:
+            return []
+        rect = scene.rectified(cand, step)
+        if rect is None:
+            return []
+        key = ("done", id(rect), step.restore, step.stretch)
+        if key in scene.cache:  # the same crop and restoration already tried (two scales clipped alike)
+            return []
+        if learned and timing.predict(rect.image.size) > time_left:
+            return []
+        scene.cache[key] = True
+        crop = stretch_contrast(rect.image) if step.stretch else rect.image
+        if learned:
+            t = time.perf_counter()
+            out = scene.deblurrer.deblur(crop)
+            timing.record((time.perf_counter() - t) * 1000, rect.image.size)
+        else:
+            out = restorer(scene, crop)
+        refine = cfg.refine and learned and not cand.exact
+        ok, failed = read_grey(out, errors=refine, binarizers=cfg.crop_binarizers)
+        read = False
+        for result in ok:
+            if learned and quad_side(result.corners) < cfg.min_deblurred_fraction * rect.side:
+                continue  # a small code drawn by the generator inside a larger candidate: not trusted
+            read = scene.add(Code.from_result(result, rect.points_to_image(result.corners), step.method)) or read
+        if read or not refine:
+            return []
+        lo, hi = cfg.min_deblurred_fraction * rect.side, 1.5 * rect.side
+        return [(np.asarray(rect.points_to_image(q)), "refined") for q in failed if lo <= quad_side(q) <= hi]
+
+    return run
+
+
+def _grid(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    grid_step(scene, cand, step, time_left)
+    return []
+
+
+#: Step kind (``Step.restore``) -> the function that runs it.
+STEP_KINDS: dict[str, StepFunction] = {
+    "none": _crop_step(_as_is, learned=False),
+    "sharpen": _crop_step(_sharpened, learned=False),
+    "deblur": _crop_step(None, learned=True),
+    "grid": _grid,
+}

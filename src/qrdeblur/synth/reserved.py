@@ -1,0 +1,97 @@
+"""Payloads reserved for the benchmark suites: their seeds, their generators, and the check training uses.
+
+Training must never see a payload a benchmark decodes, so every suite's payloads are drawn here, from
+their own seeds, and :func:`is_reserved_payload` refuses them in the training presets and the
+validation sets. :data:`RESERVED` maps each suite to the set of payloads it can use:
+
+- ``paper80``: the payloads of the full :mod:`qrdeblur.synth.paper80` grid (its smaller draws, the
+  ``speed`` batch and the ONNX export's parity crops, use a prefix of them);
+- ``photo``: :func:`photo_payload_specs` for suites of up to :data:`PHOTO_RESERVED_COUNT` scenes of
+  at most :data:`PHOTO_MAX_CODES` codes, from :data:`PHOTO_PAYLOAD_SEED` (a generator of their own,
+  so the list needs no rendering).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+
+from qrdeblur.qrspec import BYTE_CAPACITY, ERROR_LEVELS
+
+PHOTO_PAYLOAD_SEED = 40_401
+#: Payloads are reserved for photo suites of up to this many scenes.
+PHOTO_RESERVED_COUNT = 1000
+#: Codes per photo scene at most.
+PHOTO_MAX_CODES = 3
+
+
+def _photo_payload_text(rng: np.random.Generator, n: int) -> str:
+    """An ``n``-character payload as printed on parcels: a URL (45 %), an ID (30 %) or text (25 %)."""
+    from qrdeblur.synth.payloads import ALPHANUMERIC, random_bytes_text, random_url
+
+    kind = rng.choice(["url", "id", "text"], p=[0.45, 0.3, 0.25])
+    if kind == "id":
+        body = "".join(rng.choice(list(ALPHANUMERIC.strip()), size=n))
+        return body[0].replace(" ", "X") + body[1:-1] + str(rng.integers(0, 10))
+    if kind == "text":
+        return random_bytes_text(rng, n, n)
+    url = random_url(rng, max_len=n)
+    while len(url) < n:
+        url += ("?" if "?" not in url else "&") + "".join(
+            rng.choice(list("abcdefghijklmnopqrstuvwxyz0123456789"), size=int(rng.integers(3, 12)))
+        )
+    return url[:n]
+
+
+def photo_payload_specs(count: int, seed: int = PHOTO_PAYLOAD_SEED) -> list[tuple[str, int, str]]:
+    """``count`` (payload, version, ECC) triples of the photo suite, each payload unique; a prefix of any
+    longer list.
+
+    The version is uniform in 1-10 and the payload fills it (longer than the next smaller version holds
+    in byte mode at that ECC level), so the versions spread over 1-10 as printers pick the smallest
+    that fits.
+    """
+    rng = np.random.default_rng(seed)
+    seen: set[str] = set()
+    out = []
+    while len(out) < count:
+        version = int(rng.integers(1, 11))
+        e = int(rng.integers(0, 4))
+        hi = BYTE_CAPACITY[version][e]
+        lo = min(hi, max(4, BYTE_CAPACITY[version - 1][e] + 1 if version > 1 else 4))
+        payload = _photo_payload_text(rng, int(rng.integers(lo, hi + 1)))
+        if payload in seen or payload != payload.strip():
+            continue
+        seen.add(payload)
+        out.append((payload, version, ERROR_LEVELS[e]))
+    return out
+
+
+@lru_cache(maxsize=1)
+def photo_payloads() -> frozenset[str]:
+    """Every payload a photo suite of up to :data:`PHOTO_RESERVED_COUNT` scenes can use (no rendering)."""
+    return frozenset(p for p, _, _ in photo_payload_specs(PHOTO_RESERVED_COUNT * PHOTO_MAX_CODES))
+
+
+@lru_cache(maxsize=1)
+def paper80_payloads() -> frozenset[str]:
+    """Every payload of the full ``paper80`` grid (built once: about a second)."""
+    from qrdeblur.synth.paper80 import paper80_crops
+
+    return frozenset(p for item in paper80_crops() for p in item.payloads)
+
+
+#: Suite name -> the payloads it can use (``speed`` draws from ``paper80``'s).
+RESERVED: dict[str, Callable[[], frozenset[str]]] = {"paper80": paper80_payloads, "photo": photo_payloads}
+
+
+def reserved_payloads() -> frozenset[str]:
+    """Every payload of every suite in :data:`RESERVED`: training must never see them."""
+    return frozenset().union(*(payloads() for payloads in RESERVED.values()))
+
+
+def is_reserved_payload(payload: str) -> bool:
+    """True when ``payload`` belongs to a benchmark suite (any of :data:`RESERVED`)."""
+    return any(payload in payloads() for payloads in RESERVED.values())
