@@ -135,9 +135,9 @@ def deblur(
     import cv2
 
     from qrdeblur.imageio import read_image
-    from qrdeblur.restore.deblurrer import Deblurrer
+    from qrdeblur.models.deblurrer import load_deblurrer
 
-    deblurrer = Deblurrer.load(model)
+    deblurrer = load_deblurrer(model)
     out.mkdir(parents=True, exist_ok=True)
     failures = 0
     for path in images:
@@ -180,7 +180,8 @@ def scan(
         if not record["codes"]:
             typer.echo(f"{record['path']}: no QR code found ({record['ms']:.0f} ms)")
         for code in record["codes"]:
-            typer.echo(f"{record['path']}: {code['text']!r} [{code['method']}] ({record['ms']:.0f} ms)")
+            shown = code.get("hri") or code["text"]  # a GS1 code in its human-readable form; --json has the data
+            typer.echo(f"{record['path']}: {shown!r} [{code['method']}] ({record['ms']:.0f} ms)")
     if not any_read:
         raise typer.Exit(1)
 

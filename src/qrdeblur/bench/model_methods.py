@@ -26,10 +26,10 @@ class ModelMethod:
     """Restore with a :class:`qrdeblur.restore.deblurrer.Deblurrer` (grey uint8 out)."""
 
     def __init__(self, path: str | None, name: str = "model"):
-        from qrdeblur.restore.deblurrer import Deblurrer
+        from qrdeblur.models.deblurrer import load_deblurrer
 
         self.name = name if path is None else f"{name}:{path}"
-        self.deblurrer = Deblurrer.load(path)
+        self.deblurrer = load_deblurrer(path)
 
     def restore_batch(self, items: Sequence[CropItem]) -> list[np.ndarray]:
         return self.deblurrer.deblur_batch([as_uint8_grey(it.blurred) for it in items])

@@ -1,11 +1,11 @@
 """``Deblurrer``: run a generator on images of any size, through onnxruntime (no torch needed).
 
 The shipped model lives in ``qrdeblur/weights/`` and loads offline. A ``.onnx`` file runs through
-onnxruntime; a training checkpoint (``.pt``) runs through torch (the ``train`` extra), loaded by
-:func:`qrdeblur.models.deblurrer.load_deblurrer` into the same class (``restore`` stays below the torch
-layers, see ``tests/test_layers.py``). The ONNX graph
-takes (B, C, H, W) float32 in [0, 1] with H and W multiples of ``pad_multiple`` (stored in the
-model's metadata) and returns the restored image in [0, 1]; padding and cropping happen here.
+onnxruntime. A training checkpoint (``.pt``) runs through torch (the ``train`` extra): the torch-side
+:func:`qrdeblur.models.deblurrer.load_deblurrer` wraps it in this same class, so that ``restore``
+never imports torch or the models (``tests/test_layers.py``). The ONNX graph takes (B, C, H, W)
+float32 in [0, 1] with H and W multiples of ``pad_multiple`` (stored in the model's metadata) and
+returns the restored image in [0, 1]; padding and cropping happen here.
 A ``wiener-qrunet`` graph (metadata ``front_end=kernel-wiener``) runs in three steps: its blur
 estimator, Wiener deconvolution in NumPy, its refiner.
 """

@@ -25,8 +25,13 @@ def load_deblurrer(model: str | Path | None = None):
     blur estimator also readies the grid solver (:func:`~qrdeblur.restore.module_grid.warm_up`), so
     its one-time set-up is paid here, with the loading, and not by the first image scanned.
     """
-    from qrdeblur.restore.deblurrer import Deblurrer, scan_model_path
+    from qrdeblur.restore.deblurrer import CHECKPOINT_SUFFIXES, Deblurrer, scan_model_path
 
+    if model is not None and Path(model).suffix in CHECKPOINT_SUFFIXES:
+        raise UsageError(
+            f"{model}: scan runs ONNX models; export the checkpoint first: "
+            f"qrdeblur export --model {model} --onnx MODEL.onnx --int8"
+        )
     key = str(Path(model).resolve()) if model is not None else None
     if key not in _DEBLURRERS:
         if model is None and not scan_model_path().exists():
@@ -80,7 +85,16 @@ def scan(
     if isinstance(image, (str, Path)):
         image = read_image(image)
     grey = to_grey(image)
-    return _cascade(deblurrer, config, observer).run(grey, budget_ms, t0)
+    return _cascade(deblurrer, config, observer).run(grey, budget_ms, t0, as_loaded(image, grey))
+
+
+def as_loaded(image, grey: np.ndarray) -> np.ndarray:
+    """The image as zxing-cpp's own read takes it: ``image`` itself when it is uint8 grey, RGB or RGBA,
+    else its grey conversion (zxing-cpp reads 8-bit pixels only)."""
+    a = np.asarray(image)
+    if a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
+        return a
+    return grey
 
 
 _CASCADES: dict = {}

@@ -2,10 +2,12 @@
 
 Order:
 
-1. **raw**: zxing-cpp on the whole grey image (upscaled when small). Its reads are always kept; the
-   same call returns the outlines of codes it located but could not decode. Then **contrast**: the
-   same on the image with its local contrast equalised (a code in dark ink on dark film is invisible
-   to zxing-cpp's binarizer however sharp).
+1. **raw**: zxing-cpp's own default read of the image as it was loaded (colour or grey, its own
+   rotation, downscaling and inversion tries), so a scan never reads less than zxing-cpp alone; then
+   zxing-cpp on the grey image (upscaled when small), which also returns the outlines of codes it
+   located but could not decode. Then **contrast**: the same on the image with its local contrast
+   equalised (a code in dark ink on dark film is invisible to zxing-cpp's binarizer however sharp).
+   Every code these read is kept; the steps below can only add codes.
 2. **candidates** (:mod:`qrdeblur.scan.locate`): those outlines, then high-contrast texture regions
    (best first), minus those centred on an outline. When the plain reads read something, only
    code-like regions are tried, briefly (``CascadeConfig.followup_*``): easy photos stay fast, and a
@@ -29,7 +31,7 @@ import numpy as np
 
 from qrdeblur.contrast import equalise_contrast
 from qrdeblur.decode.base import DecodeResult
-from qrdeblur.decode.zxing import read_grey
+from qrdeblur.decode.zxing import read_as_loaded, read_grey
 from qrdeblur.errors import UsageError
 from qrdeblur.geometry import quad_side
 from qrdeblur.qrspec import modules
@@ -77,10 +79,12 @@ class Cascade:
             self.observer(Attempt(step, cand, scene.codes[n:], outlines, ms))
         return outlines
 
-    def _plain_read(self, scene: Scene, image: np.ndarray, step: Step, errors: bool = True):
-        """zxing-cpp on a whole grey image; returns (results that were new codes, all results, outlines)."""
+    def _plain_read(self, scene: Scene, image: np.ndarray, step: Step, as_loaded: bool = False):
+        """zxing-cpp on a whole image (``as_loaded``: its default read of the image as loaded; else the
+        grey read, with the outlines it located and could not decode); returns (results that were new
+        codes, all results, outlines)."""
         t = time.perf_counter()
-        ok, failed = read_grey(image, errors=errors)
+        ok, failed = (read_as_loaded(image), []) if as_loaded else read_grey(image, errors=True)
         new = [r for r in ok if scene.add(Code.from_result(r, r.corners, step.method))]
         if self.observer is not None:
             codes = scene.codes[len(scene.codes) - len(new) :]
@@ -102,19 +106,29 @@ class Cascade:
                 worst = max(worst, (blur[0] + 2.5 * blur[2]) * quad_side(np.asarray(result.corners)) / (n * PX))
         return worst
 
-    def run(self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None) -> list[Code]:
-        """Every code found in ``grey`` ((H, W) uint8), each once, plain reads first."""
+    def run(
+        self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None, image: np.ndarray | None = None
+    ) -> list[Code]:
+        """Every code found in ``grey`` ((H, W) uint8), each once, plain reads first.
+
+        ``image``: the image as loaded ((H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8) for
+        zxing-cpp's own read, which comes first; None: ``grey``."""
         t0 = time.perf_counter() if t0 is None else t0
         cfg = self.config
         scene = Scene(grey, cfg, self.deblurrer)
+        self._plain_read(scene, grey if image is None else image, RAW, as_loaded=True)
 
-        _, ok, failed = self._plain_read(scene, grey, RAW)
+        # the grey reads decide how far to follow up, whatever the first read found
+        plain = Scene(grey, cfg, self.deblurrer)
+        _, ok, failed = self._plain_read(plain, grey, RAW)
         if cfg.contrast_clip > 0:
-            new, _, failed_eq = self._plain_read(scene, equalise_contrast(grey, cfg.contrast_clip), CONTRAST)
+            new, _, failed_eq = self._plain_read(plain, equalise_contrast(grey, cfg.contrast_clip), CONTRAST)
             ok += new
             failed += [q for q in failed_eq if not any(locate.same_place(q, f) for f in failed)]
+        for code in plain.codes:
+            scene.add(code)
         deadline, grid_deadline, min_score = budget_ms, budget_ms, 0.0
-        if scene.codes:  # an easy photo: look further only for code-like regions, briefly
+        if plain.codes:  # an easy photo: look further only for code-like regions, briefly
             scene.followup = True
             deadline, min_score = min(budget_ms, cfg.followup_ms), cfg.followup_min_score
             # ... unless the codes read are blurred enough that a code with smaller modules was not

@@ -77,7 +77,7 @@ def photo_payloads() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def paper80_payloads() -> frozenset[str]:
-    """Every payload of the full ``paper80`` grid (built once: about a second)."""
+    """Every payload of the full ``paper80`` grid (built once, in a few seconds)."""
     from qrdeblur.synth.paper80 import paper80_crops
 
     return frozenset(p for item in paper80_crops() for p in item.payloads)
