@@ -1,32 +1,46 @@
 """How good is a ``wiener-qrunet`` blur estimator? Per-cell errors and Wiener decode on a held-out draw.
 
-On ``paper80(per_cell=8, seed=1)`` (120 images; the benchmark's own seed is never used here): the
-median length / angle / sigma error of the estimate per cell, and how many codes Wiener reads with
-the estimated kernel vs with the true one (zxing-cpp judges). Run with the dev install::
+On ``paper80(per_cell=N, seed=1)`` (the benchmark's own seed is never used here): the median length,
+angle and sigma error of the estimate per cell, and how many codes Wiener deconvolution reads with the
+estimated kernel vs with the true one (zxing-cpp judges). ``KERNEL`` is a trained estimator's state
+dict (the ``kernel.pt`` a ``wiener-qrunet`` training run writes after its estimator phase); the
+estimator's shape comes from the training config. Needs torch (the ``train`` extra). Run::
 
-    python docs/research/blur_estimator_eval.py runs/wiener-qrunet-cpu/kernel.pt
+    python research/blur_estimator_eval.py runs/wiener-qrunet/kernel.pt
+    python research/blur_estimator_eval.py runs/x/kernel.pt --config configs/shipped/wiener-qrunet.yaml --per-cell 8
 """
 
-import sys
+from __future__ import annotations
+
+import argparse
 
 import numpy as np
-import torch
 
-from qrdeblur.bench.suites import paper80
+from qrdeblur.bench.suites.paper80 import paper80
 from qrdeblur.metrics.decoding import decodes_correctly
-from qrdeblur.models.kernelnet import KernelNet
 from qrdeblur.restore.finder_kernel import kernel_of
 from qrdeblur.restore.kernel_wiener import decode_blur, estimator_features
 from qrdeblur.restore.wiener_batch import wiener_batch
-from qrdeblur.train.config import load_config
+
+DEFAULT_CONFIG = "configs/shipped/wiener-qrunet.yaml"
 
 
-def main(kernel_path: str, config: str = "configs/wiener-qrunet-cpu.yaml") -> None:
-    args = load_config(config).generator.args.get("kernel", {})
-    net = KernelNet(**args)
-    net.load_state_dict(torch.load(kernel_path, map_location="cpu", weights_only=False)["model"])
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kernel", help="the estimator's state dict (kernel.pt of a wiener-qrunet run)")
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="training config giving the estimator's shape")
+    parser.add_argument("--per-cell", type=int, default=8, help="codes per paper80 cell (held-out draw, seed 1)")
+    args = parser.parse_args()
+
+    import torch
+
+    from qrdeblur.models.kernelnet import KernelNet
+    from qrdeblur.train.config import load_config
+
+    net = KernelNet(**load_config(args.config).generator.args.get("kernel", {}))
+    net.load_state_dict(torch.load(args.kernel, map_location="cpu", weights_only=False)["model"])
     net.eval()
-    items = paper80(per_cell=8, seed=1)
+    items = paper80(per_cell=args.per_cell, seed=1)
     grey = np.stack([it.blurred[..., 0] for it in items]).astype(np.float32) / 255
     with torch.no_grad():
         vectors = net(torch.from_numpy(estimator_features(grey))).numpy()
@@ -55,4 +69,4 @@ def main(kernel_path: str, config: str = "configs/wiener-qrunet-cpu.yaml") -> No
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

@@ -1,12 +1,15 @@
-"""Does the blur of a code read raw tell a photo with another, blurred code from a photo read completely?
+"""Does the blur of the codes read plainly tell a photo with another, blurred code from a photo read completely?
 
-Usage: python docs/research/followup_blur_probe.py [--count 300] [--compare runs/s11-cmp300-fu.csv]
-For every ``photo`` scene where zxing-cpp alone reads a code, estimate the blur on each code it read
-(the scan model's estimator on the code rectified at 3 px per module, scaled back to photo px) and
-print it beside the scene's true blur extent and whether zxing-cpp read every code.
-Why: the cascade's follow-up (a photo where the raw decode read something) is cut short to keep easy
-photos fast, and loses codes in photos with a second, more blurred code (session 11: a 250 ms
-follow-up over more candidates read 421 where 130 ms read 411, but cost the easy photos 248 ms).
+When the plain zxing-cpp read of a photo reads a code, the cascade only follows up briefly (easy
+photos stay fast), longer when the codes read look blurred (``CascadeConfig.followup_blur_px``). For
+every ``photo`` scene where that plain read (zxing-cpp on the grey photo, as the cascade's ``raw``
+step) reads a code, this prints the blur the cascade measures on the codes read (the generator's
+estimator on each code rectified at 3 px per module, motion length + 2.5 sigma, scaled back to photo
+px: :meth:`qrdeblur.scan.scene.Scene.blur_on`) beside the scene's true blur extent and whether the
+plain read read every code; with ``--compare`` (a ``cascade_compare.py`` CSV) also the codes the last
+configuration there read more than the first in that scene. Run::
+
+    python research/followup_blur_probe.py --count 300 --compare runs/compare.csv
 """
 
 from __future__ import annotations
@@ -15,47 +18,60 @@ import argparse
 import csv
 
 import numpy as np
-from photo_breakdown import blur_extent
+from photo_breakdown import blur_extent  # a sibling research script
 
-from qrdeblur.bench.photo import photo_suite
-from qrdeblur.scan import load_deblurrer, to_grey
-from qrdeblur.scan.cascade import _Reader, stretch_contrast
-from qrdeblur.geometry import quad_side, rectify
+from qrdeblur.bench.suites.photo import photo_suite
+from qrdeblur.decode.zxing import read_grey
+from qrdeblur.geometry import quad_side
+from qrdeblur.imageio import to_grey
+from qrdeblur.qrspec import modules
+from qrdeblur.restore.module_grid import PX
+from qrdeblur.scan import CascadeConfig, load_deblurrer
+from qrdeblur.scan.scene import Scene
+
+
+def compare_gains(path: str) -> dict[int, int]:
+    """Per scene: codes the last configuration of a ``cascade_compare.py`` CSV read minus the first's."""
+    gains = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            names = [k for k in r if f"{k}_ms" in r]
+            gains[int(r["scene"])] = int(r[names[-1]]) - int(r[names[0]])
+    return gains
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=300)
-    parser.add_argument("--compare", default=None, help="cascade_compare.py CSV: per-scene gains to flag")
+    parser.add_argument("--count", type=int, default=300, help="scenes of the photo suite")
+    parser.add_argument("--model", default=None, help="generator with a blur estimator (.onnx); default: shipped")
+    parser.add_argument("--compare", default=None, help="cascade_compare.py CSV: per-scene gains to show")
     args = parser.parse_args()
-    gains = {}
-    if args.compare:
-        for r in csv.DictReader(open(args.compare)):
-            names = [k for k in r if k not in ("scene", "cell", "codes") and "_" not in k]
-            gains[int(r["scene"])] = int(r[names[-1]]) - int(r[names[0]])
-    model = load_deblurrer(None)
-    reader = _Reader()
+    gains = compare_gains(args.compare) if args.compare else {}
+    deblurrer = load_deblurrer(args.model)
+    config = CascadeConfig()
+    print(f"scene cell     blur     true extent  estimated (max over codes read)  all read plainly  gain"
+          f"  (followup_blur_px = {config.followup_blur_px})")
     for item in photo_suite(args.count):
         grey = to_grey(item.image)
-        ok, _ = reader.read(grey)
+        ok, _ = read_grey(grey)
         if not ok:
             continue
+        scene = Scene(grey, config, deblurrer)
         estimates = []
-        for bc, corners in ok:
-            n = 17 + 4 * int(bc.extra.get("Version", 1))
-            side = n * 3
-            rect = rectify(grey, corners, side, int(round(side * 0.15)) + 4)
-            est = model.estimate_blur(stretch_contrast(rect.image))
-            if est is None:
+        for result in ok:
+            if result.version is None:
                 continue
-            length, _, sigma = est
-            photo_per_crop = quad_side(np.asarray(corners)) / side
-            estimates.append((length + 2.5 * sigma) * photo_per_crop)
-        all_raw = len(ok) == len(item.codes)
+            n = modules(result.version)
+            blur = scene.blur_on(result.corners, n)
+            if blur is None:
+                continue
+            length, _, sigma = blur
+            estimates.append((length + 2.5 * sigma) * quad_side(np.asarray(result.corners)) / (n * PX))
+        all_read = {r.text for r in ok} >= set(item.payloads)
         print(
-            f"{item.meta['index']:3d} {item.cell:8s} {item.meta['blur']:8s} true {blur_extent(item.meta):5.1f} px"
-            f"  est {max(estimates) if estimates else float('nan'):5.1f} px  all_raw {int(all_raw)}"
-            f"  gain {gains.get(item.meta['index'], 0)}",
+            f"{item.meta['index']:5d} {item.cell:8s} {item.meta['blur']:8s} {blur_extent(item.meta):8.1f} px"
+            f"  {max(estimates) if estimates else float('nan'):8.1f} px  {int(all_read):16d}"
+            f"  {gains.get(item.meta['index'], 0):4d}",
             flush=True,
         )
 

@@ -1,23 +1,23 @@
 """Compare checkpoints on a held-out paper80 draw, so choices are never made on the benchmark's images.
 
 ``paper80(per_cell=N, seed=1)`` draws new codes and blur angles (the benchmark uses its own seed).
-For each checkpoint: zxing-cpp decode % per cell and the mean over the 15 cells. ``PATH+EST`` swaps
-in the estimator of another state dict (e.g. a continued one); ``--true-kernel`` also runs a
-``wiener-qrunet``'s refiner on Wiener with the **true** kernel, to split the estimate's losses from
-the refiner's. Run with the dev install::
+For each checkpoint (``.pt``, a training run's): zxing-cpp decode % per cell and the mean over the 15 cells.
+``PATH+EST`` swaps in the estimator of another state dict (e.g. a continued one); ``--true-kernel``
+also runs a ``wiener-qrunet``'s refiner on Wiener with the **true** kernel, to split the estimate's
+losses from the refiner's. Needs torch (the ``train`` extra). Run::
 
-    python docs/research/heldout_paper80.py runs/wq-finA/best.pt runs/wq-finB/best.pt --per-cell 24
-    python docs/research/heldout_paper80.py runs/wq-finA/best.pt --true-kernel --per-cell 16
+    python research/heldout_paper80.py runs/wq-a/best.pt runs/wq-b/best.pt --per-cell 24
+    python research/heldout_paper80.py runs/wq-a/best.pt --true-kernel --per-cell 16
 """
+
+from __future__ import annotations
 
 import argparse
 
 import numpy as np
-import torch
 
-from qrdeblur.bench.suites import paper80
+from qrdeblur.bench.suites.paper80 import paper80
 from qrdeblur.metrics.decoding import decodes_correctly
-from qrdeblur.models.checkpoint import load_generator
 from qrdeblur.restore.wiener_batch import wiener_batch
 
 
@@ -39,10 +39,15 @@ def report(name: str, table: dict[str, float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", help="PATH or PATH+ESTIMATOR_STATE")
-    parser.add_argument("--per-cell", type=int, default=24)
-    parser.add_argument("--true-kernel", action="store_true")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--per-cell", type=int, default=24, help="codes per paper80 cell (held-out draw, seed 1)")
+    parser.add_argument("--true-kernel", action="store_true", help="also the refiner on true-kernel Wiener")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
+
+    import torch
+
+    from qrdeblur.models.checkpoint import load_generator
+
     torch.set_num_threads(args.threads)
     items = paper80(per_cell=args.per_cell, seed=1)
     grey = np.stack([it.blurred[..., 0] for it in items]).astype(np.float32) / 255

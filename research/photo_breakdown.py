@@ -1,9 +1,13 @@
-"""Which ``photo`` codes a method reads, by cell, blur kind and blur size in modules.
+"""Which ``photo`` codes a scene reader reads, by cell, blur kind and blur extent in modules.
 
-Usage: python docs/research/photo_breakdown.py [--method scan] [--count 300] [--out runs/x.csv]
-Writes one row per code (scene, cell, blur kind, blur extent in photo px and in modules, module px,
-version, ECC, read or not) and prints the read rates grouped by cell x blur-in-modules bucket.
-Why: to see which codes the restorer loses and whether they are plausibly recoverable at all.
+Reads the first ``--count`` scenes of the ``photo`` bench suite with one ``scene`` bench method
+(``scan``, ``scan:MODEL``, ``zxing-only``, ``opencv``), writes one row per code (scene, cell, blur
+kind, blur extent in photo px and in modules, module px, version, ECC, read or not) and prints the
+read rates by cell and blur kind x blur-extent bucket: which codes a reader loses, and whether they
+are plausibly recoverable at all. The other photo scripts here import its helpers (blur extent,
+buckets, the true PSF, CSV rows). Run::
+
+    python research/photo_breakdown.py --method scan --count 300 --out runs/breakdown.csv
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ import argparse
 import csv
 from collections import defaultdict
 
-from qrdeblur.bench.photo import photo_reader, photo_suite
+import numpy as np
+
+BUCKETS = (0, 1, 2, 3, 4, 6, 100)
+BUCKET_NAMES = [f"{lo}-{hi}" for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False)]
+GROUPS = ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all")
 
 
 def blur_extent(meta: dict) -> float:
@@ -27,14 +35,24 @@ def blur_extent(meta: dict) -> float:
     return 2.5 * meta["gaussian_sigma"]
 
 
-BUCKETS = (0, 1, 2, 3, 4, 6, 100)
-BUCKET_NAMES = [f"{lo}-{hi}" for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False)]
-GROUPS = ("mild", "moderate", "severe", "motion", "shake", "defocus", "gaussian", "all")
-
-
 def bucket(extent_modules: float) -> str:
     """The blur-extent bucket name (modules) of a code, e.g. ``2-3``."""
     return next(f"{lo}-{hi}" for lo, hi in zip(BUCKETS, BUCKETS[1:], strict=False) if extent_modules < hi)
+
+
+def true_psf(meta: dict) -> np.ndarray | None:
+    """A scene's PSF in photo pixels, rebuilt from its metadata (lens softness included); None for a
+    camera shake, whose random path the metadata does not hold."""
+    from qrdeblur.synth import kernels
+
+    makers = {
+        "motion": lambda: kernels.motion(meta["motion_length"], meta["motion_angle"]),
+        "defocus": lambda: kernels.disk(meta["disk_radius"]),
+        "gaussian": lambda: kernels.gaussian(meta["gaussian_sigma"]),
+    }
+    if meta["blur"] not in makers:
+        return None
+    return kernels.compose(makers[meta["blur"]](), kernels.gaussian(meta["lens_sigma"]))
 
 
 def write_rows(rows: list[dict], path: str) -> None:
@@ -45,16 +63,29 @@ def write_rows(rows: list[dict], path: str) -> None:
         w.writerows(rows)
 
 
+def rows_by_scene(path: str) -> dict[int, list[dict]]:
+    """The rows of a per-code CSV (this script's or ``photo_oracle.py``'s), by scene index, in code order."""
+    by_scene: dict[int, list[dict]] = defaultdict(list)
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            by_scene[int(r["scene"])].append(r)
+    return by_scene
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="scan")
-    parser.add_argument("--count", type=int, default=300)
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--method", default="scan", help="a scene bench method: scan, scan:MODEL, zxing-only, opencv")
+    parser.add_argument("--count", type=int, default=300, help="scenes of the photo suite (its first ones)")
+    parser.add_argument("--out", default=None, help="CSV, one row per code")
     args = parser.parse_args()
-    reader = photo_reader(args.method)
+
+    from qrdeblur.bench.methods import get_method
+    from qrdeblur.bench.suites.photo import photo_suite
+
+    reader = get_method(args.method, kind="scene")
     rows = []
     for item in photo_suite(args.count):
-        texts = reader(item.image)
+        texts = reader.read(item.image)
         extent = blur_extent(item.meta)
         for code in item.codes:
             rows.append({

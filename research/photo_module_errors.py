@@ -1,50 +1,44 @@
-"""How wrong are the restored crops of the photo codes scan cannot read? Module errors on the true grid.
+"""How wrong are the restored crops of the ``photo`` codes scan cannot read? Module errors on the true grid.
 
-Usage: python docs/research/photo_module_errors.py --oracle runs/oracle-scan-wiener.csv [--model PATH]
-For every ``photo`` code that the oracle-outline cascade (``photo_oracle.py``) did not read, with a
-blur of 1-6 modules: rectify its true outline at 3 px per module, contrast-stretch, restore with the
-generator, sample the module centres on the true grid, threshold (Otsu), and count the modules that
-differ from the symbol. Also decodes the sampled matrix re-drawn clean (ideal sampling: does zxing-cpp
-fail on the sampling or on the modules?). Why: error correction with erasures or a better sampler only
-helps when the restored crops are nearly right.
+For every ``photo`` code that the true-outline cascade (``photo_oracle.py --out``) did not read, with
+a blur of 1-6 modules: rectify its true outline at 3 px per module with the cascade's margin, stretch
+the contrast, restore it with the generator, sample the module centres on the true grid, threshold
+(Otsu), and count the modules that differ from the symbol; also how many of the wrong modules are
+among the least confident 20 %, and whether zxing-cpp reads the sampled matrix re-drawn clean (ideal
+sampling: does the decoder fail on the sampling or on the modules?). A better sampler or decoder can
+only help when the restored crops are nearly right. Run::
+
+    python research/photo_oracle.py --out runs/oracle.csv
+    python research/photo_module_errors.py --oracle runs/oracle.csv [--model PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-from collections import defaultdict
 
 import cv2
 import numpy as np
-import zxingcpp
+from photo_breakdown import rows_by_scene  # a sibling research script
 
-from qrdeblur.bench.photo import photo_suite
-from qrdeblur.scan import load_deblurrer, to_grey
-from qrdeblur.scan.cascade import stretch_contrast
+from qrdeblur.bench.suites.photo import photo_suite
+from qrdeblur.contrast import stretch_contrast
+from qrdeblur.decode.zxing import read_grey
 from qrdeblur.geometry import rectify
+from qrdeblur.imageio import to_grey
+from qrdeblur.restore.module_grid import PX, render_modules
+from qrdeblur.scan import CascadeConfig, load_deblurrer
 from qrdeblur.synth.render import QRSpec, make_symbol
-
-PX = 3
-
-
-def clean_render(matrix: np.ndarray, px: int = 6, qz: int = 4) -> np.ndarray:
-    img = np.where(matrix, 0, 255).astype(np.uint8)
-    img = np.pad(img, qz, constant_values=255)
-    return cv2.resize(img, None, fx=px, fy=px, interpolation=cv2.INTER_NEAREST)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oracle", required=True)
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--oracle", required=True, help="photo_oracle.py CSV")
+    parser.add_argument("--model", default=None, help="generator (.onnx); default: the shipped scan generator")
+    parser.add_argument("--count", type=int, default=300, help="scenes of the photo suite")
     args = parser.parse_args()
-    rows = list(csv.DictReader(open(args.oracle)))
-    by_scene = defaultdict(list)
-    for r in rows:
-        by_scene[int(r["scene"])].append(r)
+    by_scene = rows_by_scene(args.oracle)
     deblurrer = load_deblurrer(args.model)
+    margin_fraction = CascadeConfig().margin
     out = []
     for item in photo_suite(args.count):
         recs = by_scene[item.meta["index"]]
@@ -57,7 +51,7 @@ def main() -> None:
             truth = np.array(make_symbol(QRSpec(code.payload, code.version, code.ecc)).matrix, dtype=bool)
             n = truth.shape[0]
             side = n * PX
-            margin = int(round(side * 0.15)) + 4
+            margin = int(round(side * margin_fraction)) + 4
             rect = rectify(grey, code.corners, side, margin)
             restored = deblurrer.deblur(stretch_contrast(rect.image)).astype(np.float32)
             # average the 2x2 centre pixels of each module
@@ -71,8 +65,7 @@ def main() -> None:
             wrong = dark != truth
             # how many of the wrong modules are among the least confident 20%?
             low = conf <= np.quantile(conf, 0.2)
-            ideal = zxingcpp.read_barcodes(clean_render(dark), formats=zxingcpp.BarcodeFormat.QRCode)
-            ideal_ok = any(b.valid and b.text == code.payload for b in ideal)
+            ideal_ok = any(r.text == code.payload for r in read_grey(render_modules(dark, px=6))[0])
             out.append(
                 (
                     em,
@@ -91,6 +84,9 @@ def main() -> None:
                 f"ideal-sampling read {ideal_ok}",
                 flush=True,
             )
+    if not out:
+        print("no lost code blurred over 1-6 modules")
+        return
     errs = np.array([o[5] for o in out])
     quantiles = np.quantile(errs, [0.1, 0.25, 0.5, 0.75, 0.9]).round(3)
     print(f"n={len(out)}  module error quantiles 10/25/50/75/90%: {quantiles}")

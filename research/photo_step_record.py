@@ -1,106 +1,112 @@
-"""Record which (candidate, step) pair of the scan cascade reads which code on the photo suite.
+"""Record which (candidate, step) pair of the scan cascade reads which code on the ``photo`` suite.
 
-For every photo zxing-cpp alone does not read completely, the cascade's candidates (first 14) are
-each tried with 19 step variants (the cascade's own, other scales, contrast-stretched crops
-"N...") and the codes read and milliseconds are pickled, for ``photo_step_replay.py``.
+For every photo whose codes the cascade's plain reads (zxing-cpp on the grey photo, then on it with
+its contrast equalised) do not read completely, the cascade's candidates (the first ``--candidates``,
+in the cascade's order) are each tried with every step of :data:`STEPS` (the cascade's main and
+alternative steps, then other scales and contrast choices) through ``Cascade.attempt``, each on a
+fresh :class:`~qrdeblur.scan.scene.Scene` so that every step is judged alone; an observer
+(``Cascade(..., observer=...)``) gives each step's time and the codes it read. The outcomes are
+pickled for ``photo_step_replay.py``, which replays cascade policies (budget, follow-up, order) on
+them. Run (tens of minutes per 100 photos on one core)::
 
-Run: ``python docs/research/photo_step_record.py 0 300`` (dev install; ~20 min on one core).
+    python research/photo_step_record.py --start 0 --end 300 --out runs/photo_steps_0_300.pkl
 """
 
+from __future__ import annotations
+
+import argparse
 import pickle
-import sys
 import time
 
 import numpy as np
 
-from qrdeblur.bench.photo import photo_suite
-from qrdeblur.decode import get_decoder
-from qrdeblur.restore.deblurrer import Deblurrer
-from qrdeblur.scan import locate
-from qrdeblur.scan.cascade import Cascade, CascadeConfig, Step, to_grey
+from qrdeblur.bench.suites.photo import photo_suite
+from qrdeblur.contrast import equalise_contrast
+from qrdeblur.decode.zxing import read_grey
+from qrdeblur.imageio import to_grey
+from qrdeblur.scan import Attempt, Cascade, CascadeConfig, Step, load_deblurrer
+from qrdeblur.scan.locate import centred_on, same_place, texture_candidates, zxing_candidates
+from qrdeblur.scan.scene import Scene
 
-STEPS = [
-    Step("rectify", "none"),
-    Step("sharpen", "sharpen"),
+#: Steps beside the configuration's own: other scales, and the generator without/with the contrast stretch.
+EXTRA_STEPS = (
     Step("deblur", "deblur", "module", 3.0),
     Step("deblur", "deblur", "side", 128),
-    Step("r", "deblur", "native", 1.0),
-    Step("r", "deblur", "native", 0.5),
-    Step("r", "deblur", "native", 1.25),
-    Step("2x", "deblur-2x", "native", 1.0),
-    Step("r", "deblur", "module", 4.0),
-    Step("r", "deblur", "module", 2.5),
-    Step("r", "deblur", "module", 3.5),
-    Step("r", "deblur", "module", 2.0),
-    Step("r", "deblur", "side", 96),
-    Step("r", "deblur", "side", 160),
-    Step("r", "deblur", "native", 0.75),
-    Step("n", "norm-deblur", "module", 3.0),
-    Step("n", "norm-deblur", "side", 128),
-    Step("n", "norm-deblur", "native", 1.0),
-    Step("s", "sharpen", "module", 3.0),
-]
+    Step("deblur-rescale", "deblur", "native", 1.0),
+    Step("deblur-rescale", "deblur", "native", 1.25, stretch=True),
+    Step("deblur-rescale", "deblur", "native", 0.75, stretch=True),
+    Step("deblur-rescale", "deblur", "module", 2.0, stretch=True),
+    Step("deblur-rescale", "deblur", "module", 2.5, stretch=True),
+    Step("deblur-rescale", "deblur", "module", 3.5, stretch=True),
+    Step("deblur-rescale", "deblur", "side", 160, stretch=True),
+    Step("deblur-rescale", "deblur", "side", 224, stretch=True),
+    Step("sharpen", "sharpen", "module", 3.0),
+)
 
 
-class Rec(Cascade):
-    def _attempt(self, grey, cand, step, codes, cache, time_left=np.inf):
-        if step.restore == "norm-deblur":
-            rect = self._rectified(grey, cand, step, cache)
-            if rect is None:
-                return
-            c = rect.image.astype(np.float32)
-            lo, hi = np.percentile(c, (1, 99))
-            c = np.clip((c - lo) / max(hi - lo, 1) * 255, 0, 255).astype(np.uint8)
-            out = self.deblurrer.deblur(c)
-            ok, _ = self.reader.read(out, binarizers=self.config.crop_binarizers)
-            from qrdeblur.scan.cascade import _code_from_zxing
-
-            for bc, corners in ok:
-                self._add(codes, _code_from_zxing(bc, rect.points_to_image(corners), step.method))
-            return
-        return super()._attempt(grey, cand, step, codes, cache, time_left)
+def step_name(step: Step) -> str:
+    """A short unique name: restore kind, scale and factor, ``+s`` when contrast-stretched, margin if set."""
+    name = f"{step.restore}:{step.scale}{step.factor:g}{'+s' if step.stretch else ''}"
+    return name if step.margin is None else f"{name}@m{step.margin:g}"
 
 
-zx = get_decoder("zxing-cpp")
-d = Deblurrer.load()
-cas = Rec(d, CascadeConfig())
-items = photo_suite()
-lo, hi = int(sys.argv[1]), int(sys.argv[2])
-out = []
-for i, it in enumerate(items[lo:hi], lo):
-    want = {c.payload for c in it.codes}
-    grey = to_grey(it.image)
-    t = time.perf_counter()
-    ok, failed = cas.reader.read(grey, errors=True)
-    raw_ms = (time.perf_counter() - t) * 1000
-    raw = {bc.text for bc, _ in ok}
-    if want <= raw:
-        out.append(dict(i=i, want=want, raw=raw, raw_ms=raw_ms, cands=[]))
-        continue
-    t = time.perf_counter()
-    cands = locate.zxing_candidates(failed)
-    exact = [c.quad for c in cands]
-    tex = locate.texture_candidates(grey, 24)
-    cands += [c for c in tex if not locate.covered(c, exact, 0.0)]
-    loc_ms = (time.perf_counter() - t) * 1000
-    rows = []
-    for cand in cands[:14]:
-        cache = {}
-        res = []
-        for st in STEPS:
-            codes = []
-            t = time.perf_counter()
-            cas._attempt(grey, cand, st, codes, cache)
-            ms = (time.perf_counter() - t) * 1000
-            res.append(({c.text for c in codes} & want, {c.text for c in codes} - want, ms))
-        rows.append(dict(score=cand.score, quad=np.asarray(cand.quad), res=res))
-    out.append(dict(i=i, want=want, raw=raw, raw_ms=raw_ms, loc_ms=loc_ms, cands=rows))
-    print(
-        i,
-        len(want),
-        len(raw),
-        len(cands),
-        sum(len(set().union(*[r[0] for r in c["res"]])) > 0 for c in rows),
-        flush=True,
-    )
-pickle.dump(out, open(f"/tmp/photo_steps_{lo}_{hi}.pkl", "wb"))
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", type=int, default=0, help="first scene")
+    parser.add_argument("--end", type=int, default=300, help="scene after the last")
+    parser.add_argument("--candidates", type=int, default=14, help="candidates tried per photo (the first ones)")
+    parser.add_argument("--model", default=None, help="generator (.onnx); default: the shipped scan generator")
+    parser.add_argument("--out", required=True, help="pickle to write")
+    args = parser.parse_args()
+    cfg = CascadeConfig()
+    steps = {step_name(s): s for s in (*cfg.main_steps, *cfg.alt_steps, *EXTRA_STEPS)}
+    attempts: list[Attempt] = []
+    deblurrer = load_deblurrer(args.model)
+    cascade = Cascade(deblurrer, cfg, observer=attempts.append)
+    photos = []
+    for item in photo_suite(args.end)[args.start :]:
+        want = set(item.payloads)
+        grey = to_grey(item.image)
+        t = time.perf_counter()
+        ok, failed = read_grey(grey, errors=True)
+        if cfg.contrast_clip > 0:
+            ok_eq, failed_eq = read_grey(equalise_contrast(grey, cfg.contrast_clip), errors=True)
+            ok += ok_eq
+            failed += [q for q in failed_eq if not any(same_place(q, f) for f in failed)]
+        raw_ms = (time.perf_counter() - t) * 1000
+        raw = {r.text for r in ok}
+        record = {"i": item.meta["index"], "want": want, "raw": raw, "raw_ms": raw_ms, "loc_ms": 0.0, "cands": []}
+        photos.append(record)
+        if want <= raw:
+            continue
+        t = time.perf_counter()
+        cands = zxing_candidates(failed)
+        exact = [c.quad for c in cands]
+        texture = texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
+        cands += [c for c in texture if not centred_on(c, exact)]
+        record["loc_ms"] = (time.perf_counter() - t) * 1000
+        for cand in cands[: args.candidates]:
+            res = []
+            for step in steps.values():
+                attempts.clear()
+                cascade.attempt(Scene(grey, cfg, deblurrer), cand, step)
+                texts = {c.text for c in attempts[-1].codes}
+                res.append((texts & want, texts - want, attempts[-1].ms))
+            record["cands"].append(
+                {"score": cand.score, "source": cand.source, "exact": cand.exact, "quad": np.asarray(cand.quad), "res": res}
+            )
+        reached = sum(bool(set().union(*[r[0] for r in c["res"]])) for c in record["cands"])
+        print(record["i"], len(want), len(raw & want), len(cands), reached, flush=True)
+    names = list(steps)
+    data = {
+        "steps": names,
+        "main": [step_name(s) for s in cfg.main_steps],
+        "alt": [step_name(s) for s in cfg.alt_steps],
+        "photos": photos,
+    }
+    with open(args.out, "wb") as f:
+        pickle.dump(data, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,17 @@
-"""Probe: which restoration of a texture box lets zxing-cpp locate a code no detector outlined?
+"""Which restoration of a texture box lets zxing-cpp locate a code no detector outlined?
 
-Usage: python docs/research/texture_restore_probe.py [--census runs/s13-census300.csv]
-(the census from ``lost_code_census.py --out``). For each code the census lists as "no outline", the
-two best texture boxes covering its centre are rectified at sides 96-256 px, as they are or grown 1.3x,
-with margins of 0.15 or 0.4 of the side, contrast stretched and restored by the shipped scan
-generator; a variant counts when zxing-cpp (decoded or located) gives an outline within 1.5 modules
-of every corner. Prints the variants that located each code, then per variant the codes located; and
-for each code its best covering box: rank, score (square parts cut from irregular blobs score at most
-0.35) and how far its corners are, in modules.
-Why: the cascade's alternative steps exist to locate codes in texture boxes (``refine``); session 13
-asked whether other sizes or margins would locate the codes still lost (``cascade_compare.py`` configs
-``alt224`` and ``alt176m*`` for the trials in the cascade).
+The cascade's alternative steps restore texture boxes at other scales mostly for the outlines
+zxing-cpp then locates in the restored crops (``CascadeConfig.refine``). For each code a census
+(``lost_code_census.py --out``) lists as ``no outline``, the two best texture boxes covering its
+centre (the cascade's locator settings) are rectified at sides 96-256 px, as they are or grown 1.3x,
+with margins of 0.15 or 0.4 of the side, contrast stretched and restored by the generator; a variant
+counts when zxing-cpp (a code read or only located, the cascade's crop binarizers) gives an outline
+within 1.5 modules of every corner. Prints per code the variants that located it and its best
+covering box (rank, score, how far its corners are in modules), then per variant the codes located:
+which ``Step`` scales and margins would locate the codes still lost. Run::
+
+    python research/lost_code_census.py --out runs/census.csv
+    python research/texture_restore_probe.py --census runs/census.csv
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from collections import Counter
 
 import numpy as np
 
-from qrdeblur.bench.photo import photo_suite
-from qrdeblur.scan import load_deblurrer, locate, to_grey
-from qrdeblur.scan.cascade import _Reader, stretch_contrast
+from qrdeblur.bench.suites.photo import photo_suite
+from qrdeblur.contrast import stretch_contrast
+from qrdeblur.decode.zxing import read_grey
 from qrdeblur.geometry import rectify
+from qrdeblur.imageio import to_grey
+from qrdeblur.scan import CascadeConfig, load_deblurrer
+from qrdeblur.scan.locate import quad_contains, texture_candidates
 
 SIDES = (96, 128, 176, 224, 256)
 GROWTHS = (1.0, 1.3)
@@ -40,11 +44,17 @@ def near(quad, corners: np.ndarray, tolerance: float) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--census", default="runs/s13-census300.csv")
+    parser.add_argument("--census", required=True, help="lost_code_census.py CSV")
+    parser.add_argument("--model", default=None, help="generator (.onnx); default: the shipped scan generator")
     args = parser.parse_args()
-    rows = [r for r in csv.DictReader(open(args.census)) if r["why"] == "no outline"]
+    with open(args.census, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["why"] == "no outline"]
+    if not rows:
+        print("no code without an outline in", args.census)
+        return
+    cfg = CascadeConfig()
     items = photo_suite(max(int(r["scene"]) for r in rows) + 1)
-    deblurrer, reader = load_deblurrer(None), _Reader()
+    deblurrer = load_deblurrer(args.model)
     hits: Counter = Counter()
     located = 0
     low: list[bool] = []
@@ -53,11 +63,11 @@ def main() -> None:
         scene = int(row["scene"])
         grey = to_grey(items[scene].image)
         if scene not in boxes:
-            boxes[scene] = locate.texture_candidates(grey, 24)
-        code = next(c for c in items[scene].codes if c.version == int(row["version"]))
+            boxes[scene] = texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
+        code = items[scene].codes[int(row["code"])]
         corners = np.asarray(code.corners, np.float64).reshape(4, 2)
         tolerance = 1.5 * float(row["module_px"])
-        covering = [c for c in boxes[scene] if locate.quad_contains(c.quad, corners.mean(axis=0), 0.0)][:2]
+        covering = [c for c in boxes[scene] if quad_contains(c.quad, corners.mean(axis=0), 0.0)][:2]
         if covering:
             best = covering[0]
             rank = next(k for k, c in enumerate(boxes[scene]) if c is best)
@@ -74,15 +84,15 @@ def main() -> None:
             for side, growth, margin in itertools.product(SIDES, GROWTHS, MARGINS):
                 rect = rectify(grey, centre + (box - centre) * growth, side, int(round(side * margin)) + 4)
                 out = deblurrer.deblur(stretch_contrast(rect.image))
-                ok, failed = reader.read(out, errors=True, binarizers=("LocalAverage", "GlobalHistogram"))
-                quads = [q for _, q in ok] + failed
+                ok, failed = read_grey(out, errors=True, binarizers=cfg.crop_binarizers)
+                quads = [r.corners for r in ok] + failed
                 if any(near(rect.points_to_image(q), corners, tolerance) for q in quads):
                     found.add((side, growth, margin))
         hits.update(found)
         located += bool(found)
         print(scene, f"v{row['version']}", row["blur"], row["extent_modules"], "located by", sorted(found), flush=True)
     print(f"{located} of {len(rows)} codes located by some variant; {sum(low)} of {len(low)} covered best by a box"
-          " scoring <= 0.35")
+          " scoring <= 0.35 (a part cut from an irregular region)")
     for (side, growth, margin), n in hits.most_common():
         print(f"side {side:3d}  box x{growth}  margin {margin}: {n}")
 

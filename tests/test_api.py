@@ -1,4 +1,4 @@
-"""The public API of DESIGN.md: ``qrdeblur.scan(image)`` and ``qrdeblur.Deblurrer``, importable without torch."""
+"""The public API: ``qrdeblur.scan(image)`` and ``qrdeblur.Deblurrer``, importable without torch."""
 
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""The ``paper80`` grid: fixed, seeded 80x80 crops of whole codes in the paper's setting (DESIGN.md).
+"""The ``paper80`` grid: fixed, seeded 80x80 crops of whole codes in the paper's setting.
 
 80x80 RGB, quiet zone 4, payloads of 8-16 alphanumerics (versions 1-2, ECC L/M/Q/H mixed), motion
 LEN in {0, 5, 10, 15, 20} px at an angle uniform in [0, 180) then Gaussian sigma in {1, 2, 3} px,
