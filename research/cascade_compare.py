@@ -74,7 +74,8 @@ def parse_variant(spec: str) -> Variant:
         elif key in fields:
             changes[key] = parse_value(key, text.strip(), getattr(base, key))
         else:
-            raise ValueError(f"{spec!r}: unknown key {key!r}; choose one of {', '.join(sorted(fields) + list(EXTRA_KEYS))}")
+            choices = ", ".join(sorted(fields) + list(EXTRA_KEYS))
+            raise ValueError(f"{spec!r}: unknown key {key!r}; choose one of {choices}")
     return Variant(name.strip(), dataclasses.replace(base, **changes), **extra)
 
 

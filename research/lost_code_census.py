@@ -60,7 +60,8 @@ def main() -> None:
             corners = np.asarray(code.corners, np.float64).reshape(4, 2)
             module_px = float(np.linalg.norm(corners[1] - corners[0])) / modules(code.version)
             centre = corners.mean(axis=0)
-            texture = any(a.candidate.source == "texture" and quad_contains(a.candidate.quad, centre, 0.0) for a in tried)
+            boxes = [a.candidate.quad for a in tried if a.candidate.source == "texture"]
+            texture = any(quad_contains(q, centre, 0.0) for q in boxes)
             outline = [a for a in tried if a.candidate.exact and near(a.candidate.quad, corners, 1.5, module_px)]
             grid_ms = [a.ms for a in outline if a.step.restore == "grid"]
             extent = blur_extent(meta) / module_px

@@ -93,7 +93,8 @@ def main() -> None:
                 texts = {c.text for c in attempts[-1].codes}
                 res.append((texts & want, texts - want, attempts[-1].ms))
             record["cands"].append(
-                {"score": cand.score, "source": cand.source, "exact": cand.exact, "quad": np.asarray(cand.quad), "res": res}
+                {"score": cand.score, "source": cand.source, "exact": cand.exact, "quad": np.asarray(cand.quad),
+                 "res": res}
             )
         reached = sum(bool(set().union(*[r[0] for r in c["res"]])) for c in record["cands"])
         print(record["i"], len(want), len(raw & want), len(cands), reached, flush=True)

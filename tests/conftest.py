@@ -6,6 +6,8 @@ reason, when pyzbar cannot load the system library libzbar0.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,20 @@ def decode_texts(zxing):
         return [r.text for r in zxing.decode(image)]
 
     return run
+
+
+@pytest.fixture
+def locked_dirs(monkeypatch):
+    """Directories named ``locked`` cannot be listed (as without read permission), whoever runs the
+    tests (root reads every directory)."""
+    from qrdeblur import imageio
+
+    real = os.scandir
+
+    def scandir(path):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(imageio.os, "scandir", scandir)
+

@@ -140,18 +140,10 @@ def test_iter_image_paths_walks_sorted_and_filters(tmp_path):
     ]
 
 
-def test_unreadable_directory_is_an_error_record(tmp_path, monkeypatch):
+def test_unreadable_directory_is_an_error_record(tmp_path, locked_dirs):
     (tmp_path / "ok").mkdir()
     (tmp_path / "ok" / "a.png").write_bytes(b"x")
     (tmp_path / "locked").mkdir()
-    real = os.scandir
-
-    def scandir(path):
-        if os.fspath(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(imageio.os, "scandir", scandir)
     got = list(iter_image_paths([tmp_path]))
     assert (tmp_path / "locked", "cannot read directory (permission denied)") in got
     assert (tmp_path / "ok" / "a.png", None) in got

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from qrdeblur import imageio
 from qrdeblur.scan.batch import scan_paths
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 
@@ -45,7 +44,7 @@ def _bomb(path):
     )
 
 
-def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, monkeypatch):
+def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, locked_dirs):
     good, _ = _code_scene("GOOD-ONE")
     cv2.imwrite(str(tmp_path / "a_good.png"), good)
     sub = tmp_path / "sub"
@@ -59,14 +58,6 @@ def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, monkeypatch):
     Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / "e_tiny.png")
     _bomb(tmp_path / "f_bomb.png")
     (tmp_path / "locked").mkdir()
-    real = os.scandir
-
-    def scandir(path):
-        if os.fspath(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real(path)
-
-    monkeypatch.setattr(imageio.os, "scandir", scandir)
     records = list(scan_paths([tmp_path, tmp_path / "missing.png"], model=None, budget_ms=200))
     by_name = {os.path.basename(r["path"]): r for r in records}
     assert list(by_name) == [

@@ -52,6 +52,23 @@ def poisson_gaussian_noise(
     return np.clip(noisy, 0, 1), params
 
 
+def sensor_noise(
+    image: np.ndarray, rng: np.random.Generator, meta: dict, gaussian_share: float, jpeg_share: float
+) -> np.ndarray:
+    """A camera's noise on a [0, 1] image: Gaussian (std 0-0.03; with probability ``gaussian_share``) or
+    Poisson-Gaussian (30-500 photons at white, read noise 0-0.02), then JPEG at quality 30-95 with
+    probability ``jpeg_share``. The parameters drawn go into ``meta``."""
+    if rng.random() < gaussian_share:
+        image, params = gaussian_noise(image, rng, float(rng.uniform(0, 0.03)))
+    else:
+        image, params = poisson_gaussian_noise(image, rng, float(rng.uniform(30, 500)), float(rng.uniform(0, 0.02)))
+    meta.update(params)
+    if rng.random() < jpeg_share:
+        image, params = jpeg(image, rng, quality=(30, 95))
+        meta.update(params)
+    return image
+
+
 def wear(image: np.ndarray, rng: np.random.Generator, amount: float = 1.0) -> tuple[np.ndarray, dict]:
     """Print wear: scratches, faded or missing patches and stains; ``amount`` in [0, 1] scales it.
 

@@ -285,16 +285,7 @@ def default_pair(rng: np.random.Generator, size: int = 80, payloads: Sequence[st
     psf, params = _random_psf(rng, module_px)
     meta.update(params)
     blurred = degrade.convolve(printed, psf)
-    if rng.random() < 0.7:
-        blurred, params = degrade.gaussian_noise(blurred, rng, float(rng.uniform(0, 0.03)))
-    else:
-        blurred, params = degrade.poisson_gaussian_noise(
-            blurred, rng, float(rng.uniform(30, 500)), float(rng.uniform(0, 0.02))
-        )
-    meta.update(params)
-    if rng.random() < 0.3:
-        blurred, params = degrade.jpeg(blurred, rng, quality=(30, 95))
-        meta.update(params)
+    blurred = degrade.sensor_noise(blurred, rng, meta, gaussian_share=0.7, jpeg_share=0.3)
     blurred = degrade.quantise(blurred)
     return Pair(sharp.astype(np.float32), blurred.astype(np.float32), meta)
 

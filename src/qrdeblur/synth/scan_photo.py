@@ -136,16 +136,7 @@ def photograph(rng: np.random.Generator, matrix: np.ndarray, to_region: np.ndarr
 
 def sensor(rng: np.random.Generator, image: np.ndarray, meta: dict) -> np.ndarray:
     """Sensor noise and (60 %) JPEG compression; returns uint8, what a photo file holds."""
-    if rng.random() < 0.6:
-        image, params = degrade.gaussian_noise(image, rng, float(rng.uniform(0, 0.03)))
-    else:
-        image, params = degrade.poisson_gaussian_noise(
-            image, rng, float(rng.uniform(30, 500)), float(rng.uniform(0, 0.02))
-        )
-    meta.update(params)
-    if rng.random() < 0.6:
-        image, params = degrade.jpeg(image, rng, quality=(30, 95))
-        meta.update(params)
+    image = degrade.sensor_noise(image, rng, meta, gaussian_share=0.6, jpeg_share=0.6)
     return degrade.to_uint8(image)
 
 
