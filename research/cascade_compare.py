@@ -118,7 +118,7 @@ def main() -> None:
         row = {"scene": item.meta["index"], "cell": item.cell, "codes": len(item.codes)}
         for n in names:
             t = time.perf_counter()
-            found = {c.text: c.method for c in cascades[n].run(grey, budgets[n])}
+            found = {c.text: c.method for c in cascades[n].run(grey, budgets[n], image=item.image)}
             ms[n].append((time.perf_counter() - t) * 1000)
             raw_all = all(found.get(p) == "raw" for p in item.payloads)
             if raw_all:

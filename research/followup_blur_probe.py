@@ -1,13 +1,13 @@
 """Does the blur of the codes read plainly tell a photo with another, blurred code from a photo read completely?
 
-When the plain zxing-cpp read of a photo reads a code, the cascade only follows up briefly (easy
-photos stay fast), longer when the codes read look blurred (``CascadeConfig.followup_blur_px``). For
-every ``photo`` scene where that plain read (zxing-cpp on the grey photo, as the cascade's ``raw``
-step) reads a code, this prints the blur the cascade measures on the codes read (the generator's
-estimator on each code rectified at 3 px per module, motion length + 2.5 sigma, scaled back to photo
-px: :meth:`qrdeblur.scan.scene.Scene.blur_on`) beside the scene's true blur extent and whether the
-plain read read every code; with ``--compare`` (a ``cascade_compare.py`` CSV) also the codes the last
-configuration there read more than the first in that scene. Run::
+When the plain reads of a photo read a code, the cascade only follows up briefly (easy photos stay
+fast), longer when the codes read look blurred (``CascadeConfig.followup_blur_px``). For every
+``photo`` scene where the grey plain reads that decide this (zxing-cpp on the grey photo, then on it
+with the contrast equalised) read a code, this prints the blur the cascade measures on the codes read
+(the generator's estimator on each code rectified at 3 px per module, motion length + 2.5 sigma,
+scaled back to photo px: :meth:`qrdeblur.scan.scene.Scene.blur_on`) beside the scene's true blur
+extent and whether those reads read every code; with ``--compare`` (a ``cascade_compare.py`` CSV)
+also the codes the last configuration there read more than the first in that scene. Run::
 
     python research/followup_blur_probe.py --count 300 --compare runs/compare.csv
 """
@@ -21,6 +21,7 @@ import numpy as np
 from photo_breakdown import blur_extent  # a sibling research script
 
 from qrdeblur.bench.suites.photo import photo_suite
+from qrdeblur.contrast import equalise_contrast
 from qrdeblur.decode.zxing import read_grey
 from qrdeblur.geometry import quad_side
 from qrdeblur.imageio import to_grey
@@ -54,6 +55,9 @@ def main() -> None:
     for item in photo_suite(args.count):
         grey = to_grey(item.image)
         ok, _ = read_grey(grey)
+        if config.contrast_clip > 0:
+            texts = {r.text for r in ok}
+            ok += [r for r in read_grey(equalise_contrast(grey, config.contrast_clip))[0] if r.text not in texts]
         if not ok:
             continue
         scene = Scene(grey, config, deblurrer)

@@ -65,7 +65,7 @@ def main() -> None:
     for item in photo_suite(args.count):
         attempts.clear()
         grey = to_grey(item.image)
-        found = {c.text for c in cascade.run(grey, args.budget)}
+        found = {c.text for c in cascade.run(grey, args.budget, image=item.image)}
         # the grid step runs on exact outlines only (on a texture box it returns at once)
         grids = [a for a in attempts if a.step.restore == "grid" and a.candidate is not None and a.candidate.exact]
         steps += [(a.ms, bool(a.codes)) for a in grids]

@@ -50,7 +50,7 @@ def main() -> None:
     rows, tally = [], Counter()
     for item in photo_suite(args.count)[args.start :]:
         attempts.clear()
-        codes = cascade.run(to_grey(item.image), args.budget)
+        codes = cascade.run(to_grey(item.image), args.budget, image=item.image)
         found = {c.text for c in codes}
         tried = [a for a in attempts if a.candidate is not None]
         meta = item.meta

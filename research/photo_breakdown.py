@@ -5,7 +5,7 @@ Reads the first ``--count`` scenes of the ``photo`` bench suite with one ``scene
 kind, blur extent in photo px and in modules, module px, version, ECC, read or not) and prints the
 read rates by cell and blur kind x blur-extent bucket: which codes a reader loses, and whether they
 are plausibly recoverable at all. The other photo scripts here import its helpers (blur extent,
-buckets, the true PSF, CSV rows). Run::
+buckets, the true PSF, the plain reads, CSV rows). Run::
 
     python research/photo_breakdown.py --method scan --count 300 --out runs/breakdown.csv
 """
@@ -53,6 +53,21 @@ def true_psf(meta: dict) -> np.ndarray | None:
     if meta["blur"] not in makers:
         return None
     return kernels.compose(makers[meta["blur"]](), kernels.gaussian(meta["lens_sigma"]))
+
+
+def plain_reads(image: np.ndarray, grey: np.ndarray, config=None) -> tuple[set[str], list]:
+    """What the cascade's plain reads give a photo: (texts read, outlines zxing-cpp located but could not
+    decode, none twice), observed on a cascade run with no time for anything else (``budget_ms=0``)."""
+    from qrdeblur.scan import Cascade
+    from qrdeblur.scan.locate import same_place
+
+    attempts: list = []
+    codes = Cascade(None, config, observer=attempts.append).run(grey, 0.0, image=image)
+    failed: list = []
+    for attempt in attempts:
+        if attempt.candidate is None:  # the whole-image reads
+            failed += [q for q in attempt.outlines if not any(same_place(q, f) for f in failed)]
+    return {c.text for c in codes}, failed
 
 
 def write_rows(rows: list[dict], path: str) -> None:

@@ -1,10 +1,10 @@
 """Is it finding the codes or restoring them? ``photo`` codes with the true outline vs the cascade's candidates.
 
-For every ``photo`` code: (a) whether one of the cascade's own candidates (the outlines zxing-cpp
-located but could not decode, and the texture regions, with the cascade's locator settings) matches
-it (contains its centre, side within 0.6-1.8x), and (b) whether the cascade's steps (main then
-alternative, no time limit, each through ``Cascade.attempt``) read it when the candidate is the
-code's true outline. Prints both by blur extent in modules, beside the plain zxing-cpp read, and
+For every ``photo`` code: (a) whether one of the cascade's own candidates (the outlines its plain
+reads located but could not decode, and the texture regions, with the cascade's locator settings)
+matches it (contains its centre, side within 0.6-1.8x), and (b) whether the cascade's steps (main
+then alternative, no time limit, each through ``Cascade.attempt``) read it when the candidate is the
+code's true outline. Prints both by blur extent in modules, beside the plain reads (``raw``), and
 writes one row per code (``--out``: the input of ``grid_solve_oracle.py``, ``photo_kernel_oracle.py``
 and ``photo_module_errors.py``). The lost codes could be lost to the locator or to the restorers;
 only the restorers are helped by training. With ``--grid-max-ms inf`` nothing depends on the host's
@@ -21,10 +21,16 @@ import dataclasses
 from collections import defaultdict
 
 import numpy as np
-from photo_breakdown import BUCKET_NAMES, GROUPS, blur_extent, bucket, write_rows  # a sibling research script
+from photo_breakdown import (  # a sibling research script
+    BUCKET_NAMES,
+    GROUPS,
+    blur_extent,
+    bucket,
+    plain_reads,
+    write_rows,
+)
 
 from qrdeblur.bench.suites.photo import photo_suite
-from qrdeblur.decode.zxing import read_grey
 from qrdeblur.geometry import quad_side
 from qrdeblur.imageio import to_grey
 from qrdeblur.scan import Cascade, CascadeConfig, load_deblurrer
@@ -69,8 +75,7 @@ def main() -> None:
     rows = []
     for item in photo_suite(args.count)[args.start :]:
         grey = to_grey(item.image)
-        ok, failed = read_grey(grey, errors=True)
-        raw = {r.text for r in ok}
+        raw, failed = plain_reads(item.image, grey, cfg)
         texture = texture_candidates(grey, cfg.max_candidates, cfg.texture_coherence, cfg.texture_split)
         cands = zxing_candidates(failed) + texture
         extent = blur_extent(item.meta)

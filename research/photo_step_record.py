@@ -1,13 +1,13 @@
 """Record which (candidate, step) pair of the scan cascade reads which code on the ``photo`` suite.
 
-For every photo whose codes the cascade's plain reads (zxing-cpp on the grey photo, then on it with
-its contrast equalised) do not read completely, the cascade's candidates (the first ``--candidates``,
-in the cascade's order) are each tried with every step of :data:`STEPS` (the cascade's main and
-alternative steps, then other scales and contrast choices) through ``Cascade.attempt``, each on a
-fresh :class:`~qrdeblur.scan.scene.Scene` so that every step is judged alone; an observer
-(``Cascade(..., observer=...)``) gives each step's time and the codes it read. The outcomes are
-pickled for ``photo_step_replay.py``, which replays cascade policies (budget, follow-up, order) on
-them. Run (tens of minutes per 100 photos on one core)::
+For every photo whose codes the cascade's plain reads (zxing-cpp on the photo as loaded, on its grey
+version and on that with the contrast equalised) do not read completely, the cascade's candidates
+(the first ``--candidates``, in the cascade's order) are each tried with every step of the
+configuration's main and alternative steps and of :data:`EXTRA_STEPS` (other scales and contrast
+choices) through ``Cascade.attempt``, each on a fresh :class:`~qrdeblur.scan.scene.Scene` so that
+every step is judged alone; an observer (``Cascade(..., observer=...)``) gives each step's time and
+the codes it read. The outcomes are pickled for ``photo_step_replay.py``, which replays cascade
+policies (budget, follow-up, order) on them. Run (tens of minutes per 100 photos on one core)::
 
     python research/photo_step_record.py --start 0 --end 300 --out runs/photo_steps_0_300.pkl
 """
@@ -19,13 +19,12 @@ import pickle
 import time
 
 import numpy as np
+from photo_breakdown import plain_reads  # a sibling research script
 
 from qrdeblur.bench.suites.photo import photo_suite
-from qrdeblur.contrast import equalise_contrast
-from qrdeblur.decode.zxing import read_grey
 from qrdeblur.imageio import to_grey
 from qrdeblur.scan import Attempt, Cascade, CascadeConfig, Step, load_deblurrer
-from qrdeblur.scan.locate import centred_on, same_place, texture_candidates, zxing_candidates
+from qrdeblur.scan.locate import centred_on, texture_candidates, zxing_candidates
 from qrdeblur.scan.scene import Scene
 
 #: Steps beside the configuration's own: other scales, and the generator without/with the contrast stretch.
@@ -68,13 +67,8 @@ def main() -> None:
         want = set(item.payloads)
         grey = to_grey(item.image)
         t = time.perf_counter()
-        ok, failed = read_grey(grey, errors=True)
-        if cfg.contrast_clip > 0:
-            ok_eq, failed_eq = read_grey(equalise_contrast(grey, cfg.contrast_clip), errors=True)
-            ok += ok_eq
-            failed += [q for q in failed_eq if not any(same_place(q, f) for f in failed)]
+        raw, failed = plain_reads(item.image, grey, cfg)
         raw_ms = (time.perf_counter() - t) * 1000
-        raw = {r.text for r in ok}
         record = {"i": item.meta["index"], "want": want, "raw": raw, "raw_ms": raw_ms, "loc_ms": 0.0, "cands": []}
         photos.append(record)
         if want <= raw:

@@ -1,7 +1,7 @@
 """Read a heavily blurred code by solving for its modules: a blur model on the module grid.
 
 The generator restores pixels; past about two modules of blur its crops have many wrong modules (a
-median 17 % on the ``photo`` codes the cascade lost, ``docs/research/photo_module_errors.py``). This
+median 17 % on the ``photo`` codes the cascade lost, ``research/photo_module_errors.py``). This
 module instead fits the picture a code of a given version makes through the blur::
 
     y(x) = paper(x) - contrast(x) * (k * up(m))(x),        m in [0, 1] per module
@@ -25,7 +25,7 @@ a few pixels of the estimate's support), and the next solve under it fixes modul
 The estimator describes every blur as motion + Gaussian; shake and defocus are neither.
 
 On the 125 ``photo`` codes that the cascade lost even given their true outline (blurred over 1-6
-modules, outline 0.3 module off, ``docs/research/grid_solve_oracle.py``): the estimator's blur reads 43,
+modules, outline 0.3 module off, ``research/grid_solve_oracle.py``): the estimator's blur reads 43,
 with nearby blurs 63, the scene's true PSF 74, the estimate refitted four times 80.
 
 The blur model and its solvers are in :mod:`qrdeblur.restore.grid_model`, the registration in
