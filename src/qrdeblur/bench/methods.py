@@ -212,6 +212,13 @@ def _scan(arg: str | None) -> SceneMethod:
     return Reader(f"scan:{arg}", "zxing-cpp", lambda image: {c.text for c in scan(image, deblurrer=deblurrer)})
 
 
+def _oracle(arg: str | None) -> SceneMethod:
+    from qrdeblur.bench.oracle import OracleReader
+
+    _no_arg("oracle", arg)
+    return OracleReader()
+
+
 #: name -> entry; the help of ``qrdeblur bench`` and the errors list these, per kind.
 METHODS: dict[str, MethodEntry] = {
     "raw": MethodEntry("crop", _raw),
@@ -226,6 +233,7 @@ METHODS: dict[str, MethodEntry] = {
     "zxing-only": MethodEntry("scene", _zxing_only),
     "opencv": MethodEntry("scene", _opencv),
     "scan": MethodEntry("scene", _scan, "MODEL"),
+    "oracle": MethodEntry("scene", _oracle),
 }
 
 

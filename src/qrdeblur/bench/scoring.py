@@ -111,7 +111,9 @@ def score_scenes(
         per_cell: dict[str, dict] = {}
         for k, item in enumerate(items):
             t0 = time.perf_counter()
-            texts = {_normalise(t) for t in method.read(item.image)}
+            # a method that needs the item's truth (the oracle) reads the item, any other its image
+            read = getattr(method, "read_item", None)
+            texts = {_normalise(t) for t in (read(item) if read else method.read(item.image))}
             ms = (time.perf_counter() - t0) * 1000
             truth = {_normalise(p) for p in item.payloads}
             for cell in (item.cell, "all"):

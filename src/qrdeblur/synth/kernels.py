@@ -122,6 +122,37 @@ def disk(radius: float, supersample: int = 16) -> np.ndarray:
     return k / k.sum()
 
 
+def shake_path(
+    rng: np.random.Generator, length: float, anxiety: float | None = None, steps: int = 2000
+) -> np.ndarray:
+    """A random camera-shake path after Boracchi & Foi (2012): ``steps`` positions (complex, x + iy, px)
+    of a particle moving with inertia, random accelerations and occasional abrupt impulses
+    (``anxiety``: their probability per step, default uniform in [0, 0.005]), ``length`` px long in
+    all, starting at 0. :func:`trajectory` rasterises one; :func:`path_kernel` rasterises any path."""
+    max_length = length
+    if anxiety is None:
+        anxiety = 0.005 * rng.random()
+    centripetal = 0.7 * rng.random()
+    gaussian_term = 10 * rng.random()
+    freq_big_shakes = 0.2 * rng.random()
+    init_angle = 2 * np.pi * rng.random()
+    v0 = np.cos(init_angle) + 1j * np.sin(init_angle)
+    v = v0 * max_length / (steps - 1)
+    x = np.zeros(steps, dtype=np.complex128)
+    for t in range(steps - 1):
+        if rng.random() < freq_big_shakes * anxiety:
+            next_direction = 2 * v * np.exp(1j * (np.pi + (rng.random() - 0.5)))
+        else:
+            next_direction = 0
+        dv = next_direction + anxiety * (
+            gaussian_term * (rng.standard_normal() + 1j * rng.standard_normal()) - centripetal * x[t]
+        ) * (max_length / (steps - 1))
+        v = v + dv
+        v = (v / (abs(v) + 1e-12)) * max_length / (steps - 1)
+        x[t + 1] = x[t] + v
+    return x
+
+
 def trajectory(
     rng: np.random.Generator,
     canvas: int = 21,
@@ -153,28 +184,7 @@ def trajectory(
         raise UsageError(f"trajectory exposure must be in (0, 1], got {exposure}")
     if max_length is None:
         max_length = 0.6 * canvas
-    if anxiety is None:
-        anxiety = 0.005 * rng.random()
-    tot_length = 0.0
-    centripetal = 0.7 * rng.random()
-    gaussian_term = 10 * rng.random()
-    freq_big_shakes = 0.2 * rng.random()
-    init_angle = 2 * np.pi * rng.random()
-    v0 = np.cos(init_angle) + 1j * np.sin(init_angle)
-    v = v0 * max_length / (steps - 1)
-    x = np.zeros(steps, dtype=np.complex128)
-    for t in range(steps - 1):
-        if rng.random() < freq_big_shakes * anxiety:
-            next_direction = 2 * v * np.exp(1j * (np.pi + (rng.random() - 0.5)))
-        else:
-            next_direction = 0
-        dv = next_direction + anxiety * (
-            gaussian_term * (rng.standard_normal() + 1j * rng.standard_normal()) - centripetal * x[t]
-        ) * (max_length / (steps - 1))
-        v = v + dv
-        v = (v / (abs(v) + 1e-12)) * max_length / (steps - 1)
-        x[t + 1] = x[t] + v
-        tot_length += abs(x[t + 1] - x[t])
+    x = shake_path(rng, max_length, anxiety, steps)
     # centre the path on the canvas
     x = x - np.complex128(x.real.min() + 1j * x.imag.min())
     x = x - (np.complex128(x.real.max() / 2 + 1j * x.imag.max() / 2))
@@ -192,6 +202,64 @@ def trajectory(
     if k.sum() <= 0:
         return identity()
     return k / k.sum()
+
+
+def path_extent(points) -> float:
+    """The largest distance between two points of a path (complex or (N, 2)), in its units."""
+    z = np.asarray(points)
+    z = z[:, 0] + 1j * z[:, 1] if z.ndim == 2 else z
+    z = z[:: max(1, len(z) // 400)] if len(z) > 400 else z
+    return float(np.abs(z[:, None] - z[None, :]).max()) if len(z) > 1 else 0.0
+
+
+def path_kernel(points, pad: int = 1) -> np.ndarray:
+    """The blur of a camera moving along ``points`` (complex x + iy or (N, 2), px; equal time per
+    point), rasterised by bilinear splatting on an odd square canvas centred on the path's bounding box
+    (the kernel's centre is where the image stays put), ``pad`` px beyond it on each side."""
+    z = np.asarray(points)
+    z = z[:, 0] + 1j * z[:, 1] if z.ndim == 2 else z.astype(np.complex128)
+    centre = complex((z.real.max() + z.real.min()) / 2, (z.imag.max() + z.imag.min()) / 2)
+    z = z - centre
+    half = int(np.ceil(max(np.abs(z.real).max(), np.abs(z.imag).max()))) + pad
+    canvas = 2 * half + 1
+    xs, ys = z.real + half, z.imag + half
+    k = np.zeros((canvas, canvas))
+    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
+    fx, fy = xs - x0, ys - y0
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        cx, cy = x0 + dx, y0 + dy
+        ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
+        np.add.at(k, (cy[ok], cx[ok]), w[ok])
+    return k / k.sum() if k.sum() > 0 else identity()
+
+
+def warp_kernel(psf: np.ndarray, linear: np.ndarray) -> np.ndarray:
+    """``psf`` seen in another frame whose coordinates are ``linear`` (2x2, x/y order) times this one's,
+    e.g. an image blur in the frame of a rectified crop: every pixel's weight moved to its mapped place
+    and splatted bilinearly (:func:`path_kernel`)."""
+    k = np.asarray(psf, dtype=np.float64)
+    ys, xs = np.nonzero(k > 0)
+    if len(xs) == 0:
+        return identity()
+    c = (k.shape[1] - 1) / 2, (k.shape[0] - 1) / 2
+    pts = np.stack([xs - c[0], ys - c[1]], axis=1) @ np.asarray(linear, dtype=np.float64).T
+    # each pixel as a 4 x 4 cloud, so a shrinking map averages and a growing one does not leave holes
+    sub = (np.arange(4) - 1.5) / 4
+    offsets = np.stack(np.meshgrid(sub, sub), axis=-1).reshape(-1, 2) @ np.asarray(linear, dtype=np.float64).T
+    cloud = (pts[:, None, :] + offsets[None]).reshape(-1, 2)
+    weights = np.repeat(k[ys, xs] / 16.0, 16)
+    z = cloud[:, 0] + 1j * cloud[:, 1]
+    half = int(np.ceil(np.abs(np.concatenate([z.real, z.imag])).max())) + 1
+    canvas = 2 * half + 1
+    fx_, fy_ = z.real + half, z.imag + half
+    x0, y0 = np.floor(fx_).astype(int), np.floor(fy_).astype(int)
+    fx, fy = fx_ - x0, fy_ - y0
+    out = np.zeros((canvas, canvas))
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        cx, cy = x0 + dx, y0 + dy
+        ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
+        np.add.at(out, (cy[ok], cx[ok]), (w * weights)[ok])
+    return out / out.sum()
 
 
 def identity() -> np.ndarray:

@@ -6,6 +6,8 @@ validation sets. :data:`RESERVED` maps each suite to the set of payloads it can 
 
 - ``paper80``: the payloads of the full :mod:`qrdeblur.synth.paper80` grid (its smaller draws, the
   ``speed`` batch and the ONNX export's parity crops, use a prefix of them);
+- ``shake``: :func:`shake_payload_specs` (versions 1-6) for suites of up to
+  :data:`SHAKE_RESERVED_COUNT` codes, from :data:`SHAKE_PAYLOAD_SEED`;
 - ``photo``: :func:`photo_payload_specs` for suites of up to :data:`PHOTO_RESERVED_COUNT` scenes of
   at most :data:`PHOTO_MAX_CODES` codes, from :data:`PHOTO_PAYLOAD_SEED` (a generator of their own,
   so the list needs no rendering).
@@ -25,6 +27,9 @@ PHOTO_PAYLOAD_SEED = 40_401
 PHOTO_RESERVED_COUNT = 1000
 #: Codes per photo scene at most.
 PHOTO_MAX_CODES = 3
+SHAKE_PAYLOAD_SEED = 50_501
+#: Payloads are reserved for shake suites of up to this many codes.
+SHAKE_RESERVED_COUNT = 2000
 
 
 def _photo_payload_text(rng: np.random.Generator, n: int) -> str:
@@ -45,19 +50,21 @@ def _photo_payload_text(rng: np.random.Generator, n: int) -> str:
     return url[:n]
 
 
-def photo_payload_specs(count: int, seed: int = PHOTO_PAYLOAD_SEED) -> list[tuple[str, int, str]]:
+def photo_payload_specs(
+    count: int, seed: int = PHOTO_PAYLOAD_SEED, max_version: int = 10
+) -> list[tuple[str, int, str]]:
     """``count`` (payload, version, ECC) triples of the photo suite, each payload unique; a prefix of any
     longer list.
 
-    The version is uniform in 1-10 and the payload fills it (longer than the next smaller version holds
-    in byte mode at that ECC level), so the versions spread over 1-10 as printers pick the smallest
+    The version is uniform in 1-``max_version`` and the payload fills it (longer than the next smaller
+    version holds in byte mode at that ECC level), so the versions spread as printers pick the smallest
     that fits.
     """
     rng = np.random.default_rng(seed)
     seen: set[str] = set()
     out = []
     while len(out) < count:
-        version = int(rng.integers(1, 11))
+        version = int(rng.integers(1, max_version + 1))
         e = int(rng.integers(0, 4))
         hi = BYTE_CAPACITY[version][e]
         lo = min(hi, max(4, BYTE_CAPACITY[version - 1][e] + 1 if version > 1 else 4))
@@ -75,6 +82,18 @@ def photo_payloads() -> frozenset[str]:
     return frozenset(p for p, _, _ in photo_payload_specs(PHOTO_RESERVED_COUNT * PHOTO_MAX_CODES))
 
 
+def shake_payload_specs(count: int) -> list[tuple[str, int, str]]:
+    """``count`` (payload, version, ECC) triples of the shake suite: versions 1-6, drawn as the photo
+    suite's are, from :data:`SHAKE_PAYLOAD_SEED`; a prefix of any longer list."""
+    return photo_payload_specs(count, SHAKE_PAYLOAD_SEED, max_version=6)
+
+
+@lru_cache(maxsize=1)
+def shake_payloads() -> frozenset[str]:
+    """Every payload a shake suite of up to :data:`SHAKE_RESERVED_COUNT` codes can use."""
+    return frozenset(p for p, _, _ in shake_payload_specs(SHAKE_RESERVED_COUNT))
+
+
 @lru_cache(maxsize=1)
 def paper80_payloads() -> frozenset[str]:
     """Every payload of the full ``paper80`` grid (built once, in a few seconds)."""
@@ -84,7 +103,11 @@ def paper80_payloads() -> frozenset[str]:
 
 
 #: Suite name -> the payloads it can use (``speed`` draws from ``paper80``'s).
-RESERVED: dict[str, Callable[[], frozenset[str]]] = {"paper80": paper80_payloads, "photo": photo_payloads}
+RESERVED: dict[str, Callable[[], frozenset[str]]] = {
+    "paper80": paper80_payloads,
+    "photo": photo_payloads,
+    "shake": shake_payloads,
+}
 
 
 def reserved_payloads() -> frozenset[str]:

@@ -4,6 +4,8 @@
 - ``speed`` (:mod:`.speed`): one batch of 64 ``paper80`` crops, for timing; ``crop`` methods.
 - ``photo`` (:mod:`.photo`, scenes from :mod:`.photo_scene`): 300 phone-photo-like scenes with one
   to three blurred codes each; ``scene`` methods.
+- ``shake`` (:mod:`.shake`): 200 single codes under camera shake and linear motion of 1-12 module
+  widths, in five cells by extent; ``scene`` methods, ``oracle`` among them.
 
 Each is a :class:`~qrdeblur.bench.suites.base.Suite`: how to build its items, the kind of method it
 runs and how a run is scored. Payloads of every suite are reserved (:mod:`qrdeblur.synth.reserved`):
@@ -12,12 +14,12 @@ the training presets never draw them.
 
 from __future__ import annotations
 
-from qrdeblur.bench.suites import paper80, photo, speed
+from qrdeblur.bench.suites import paper80, photo, shake, speed
 from qrdeblur.bench.suites.base import Suite
 from qrdeblur.errors import UsageError
 
 #: name -> suite; ``qrdeblur bench --suite`` and its help list these.
-SUITES: dict[str, Suite] = {s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE)}
+SUITES: dict[str, Suite] = {s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE)}
 
 
 def register_suite(suite: Suite) -> None:

@@ -84,12 +84,14 @@ class PhotoCode:
 
 @dataclass
 class PhotoItem:
-    """One scene: the RGB uint8 photo, the codes in it and the strength cell of its degradation."""
+    """One scene: the RGB uint8 photo, the codes in it, the strength cell of its degradation and the
+    camera's blur (``psf``, image px, the same for every code of the scene)."""
 
     image: np.ndarray
     codes: list[PhotoCode]
     cell: str
     meta: dict = field(default_factory=dict)
+    psf: np.ndarray | None = None
 
     @property
     def payloads(self) -> list[str]:
@@ -453,5 +455,5 @@ def photo_item(index: int, seed: int, specs: Sequence[tuple[str, int, str]]) -> 
         "noise_std": round(std, 4),
         "jpeg_quality": quality,
     }
-    return PhotoItem(rgb, codes, cell, meta)
+    return PhotoItem(rgb, codes, cell, meta, psf)
 
