@@ -163,13 +163,18 @@ def scan(
     inputs: list[Path] = typer.Argument(..., help="Images or folders (searched recursively)."),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per image, one per line."),
     model: Optional[Path] = typer.Option(None, help="Deblurring model (.onnx); default: scan-wiener-qrunet."),
-    budget_ms: float = typer.Option(800.0, help="Time budget per image for the deblurring cascade (ms)."),
+    budget_ms: Optional[float] = typer.Option(
+        None, help="Time budget per image for the deblurring cascade (ms); default: the effort's (800 / 6000)."
+    ),
+    effort: str = typer.Option(
+        "normal", help="normal | high: more time and a blind kernel search for hard photos (camera shake)."
+    ),
 ):
     """Find and decode every QR code in photos, deblurring the ones plain decoding misses."""
     from qrdeblur.scan.batch import scan_paths
 
     any_read = False
-    for record in scan_paths(inputs, model=model, budget_ms=budget_ms):
+    for record in scan_paths(inputs, model=model, budget_ms=budget_ms, effort=effort):
         any_read = any_read or record["error"] is None
         if json_out:
             typer.echo(json.dumps(record, ensure_ascii=False))

@@ -18,7 +18,8 @@ one call::
 Oracle methods read ``item.psf`` (the true kernel) from the suite; the ``finder-*`` methods are blind
 but assume the ``paper80`` framing (a whole code, quiet zone 4, version 1 or 2;
 :mod:`qrdeblur.restore.finder_kernel`). ``scan`` is the shipped scanner (:func:`qrdeblur.scan.scan`),
-``scan:MODEL`` the scanner with another deblurring model.
+``scan:MODEL`` the scanner with another deblurring model, ``scan-high`` the scanner given more effort
+(``effort="high"``), ``oracle`` the non-blind ceiling (:mod:`qrdeblur.bench.oracle`).
 """
 
 from __future__ import annotations
@@ -212,6 +213,16 @@ def _scan(arg: str | None) -> SceneMethod:
     return Reader(f"scan:{arg}", "zxing-cpp", lambda image: {c.text for c in scan(image, deblurrer=deblurrer)})
 
 
+def _scan_high(arg: str | None) -> SceneMethod:
+    from qrdeblur.scan import load_deblurrer, scan
+
+    if arg is not None and not Path(arg).exists():
+        raise UsageError(f"{arg}: model file not found (method scan-high:{arg})")
+    deblurrer = load_deblurrer(arg)
+    name = "scan-high" if arg is None else f"scan-high:{arg}"
+    return Reader(name, "zxing-cpp", lambda image: {c.text for c in scan(image, deblurrer=deblurrer, effort="high")})
+
+
 def _oracle(arg: str | None) -> SceneMethod:
     from qrdeblur.bench.oracle import OracleReader
 
@@ -233,6 +244,7 @@ METHODS: dict[str, MethodEntry] = {
     "zxing-only": MethodEntry("scene", _zxing_only),
     "opencv": MethodEntry("scene", _opencv),
     "scan": MethodEntry("scene", _scan, "MODEL"),
+    "scan-high": MethodEntry("scene", _scan_high, "MODEL"),
     "oracle": MethodEntry("scene", _oracle),
 }
 

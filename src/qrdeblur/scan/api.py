@@ -10,10 +10,10 @@ import numpy as np
 from qrdeblur.errors import UsageError
 from qrdeblur.imageio import read_image, to_grey
 from qrdeblur.scan.cascade import Cascade, Observer
-from qrdeblur.scan.config import CascadeConfig
+from qrdeblur.scan.config import EFFORTS, CascadeConfig
 from qrdeblur.scan.result import Code
 
-DEFAULT_BUDGET_MS = 800.0
+DEFAULT_BUDGET_MS = EFFORTS["normal"][1]
 _DEBLURRERS: dict = {}
 
 
@@ -50,10 +50,11 @@ def load_deblurrer(model: str | Path | None = None):
 def scan(
     image,
     model: str | Path | None = None,
-    budget_ms: float = DEFAULT_BUDGET_MS,
+    budget_ms: float | None = None,
     deblurrer=None,
     config: CascadeConfig | None = None,
     observer: Observer | None = None,
+    effort: str = "normal",
 ) -> list[Code]:
     """Decode every QR code in an image, deblurring the ones plain decoding misses.
 
@@ -62,11 +63,14 @@ def scan(
             (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16.
         model: generator to deblur with (.onnx path); None = the shipped scan generator
             (``scan-wiener-qrunet``, see :func:`qrdeblur.restore.deblurrer.scan_model_path`).
-        budget_ms: time budget for reading the image and the whole cascade; raw decoding (with the
-            contrast-equalised pass) always completes, later steps start only while time is left.
+        budget_ms: time budget for reading the image and the whole cascade (None: the effort's, 800 ms
+            at ``normal``); the plain reads always complete, later steps start only while time is left.
             Loading the model (the first call in a process, ~1 s) is not counted.
         deblurrer: an already loaded :class:`~qrdeblur.restore.deblurrer.Deblurrer` (overrides ``model``).
         config: cascade knobs (:class:`CascadeConfig`).
+        effort: ``normal``, or ``high``: a hard photo gets more time (6 s by default) and the blind
+            kernel search for blur no parametric estimate describes (camera shake); photos zxing-cpp
+            reads by itself stay as fast. Ignored when ``config`` is given (its steps decide).
         observer: called with an :class:`~qrdeblur.scan.result.Attempt` after each step the cascade
             runs (which step read which code, in how long).
 
@@ -77,6 +81,12 @@ def scan(
         ImageReadError: ``image`` is a path that cannot be read.
         UsageError: an array of unsupported shape or dtype, a negative budget, an unloadable model.
     """
+    if effort not in EFFORTS:
+        raise UsageError(f"unknown effort {effort!r}; choose one of {', '.join(EFFORTS)}")
+    effort_config, effort_budget = EFFORTS[effort]
+    if config is None and effort != "normal":
+        config = effort_config
+    budget_ms = effort_budget if budget_ms is None else budget_ms
     if not np.isfinite(budget_ms) or budget_ms < 0:
         raise UsageError(f"time budget must be a number of milliseconds >= 0, got {budget_ms}")
     if deblurrer is None:

@@ -23,14 +23,18 @@ def _record(path: Path, codes: list, ms: float, error: str | None) -> dict:
 
 
 def scan_paths(
-    inputs: Iterable[str | Path], model: str | Path | None = None, budget_ms: float = 800.0
+    inputs: Iterable[str | Path],
+    model: str | Path | None = None,
+    budget_ms: float | None = None,
+    effort: str = "normal",
 ) -> Iterator[dict]:
     """Scan files and directories (recursively), yielding one record per image found.
 
     Args:
         inputs: files and directories, in the order given (directories walked in sorted order).
         model: generator (.onnx path; None = the shipped model), loaded once for the whole batch.
-        budget_ms: cascade time budget per image.
+        budget_ms: cascade time budget per image (None: the effort's).
+        effort: ``normal`` or ``high`` (:func:`qrdeblur.scan.scan`).
 
     Yields:
         One record per image (see the module docstring); unreadable files, missing inputs and
@@ -41,7 +45,10 @@ def scan_paths(
     """
     from qrdeblur.imageio import iter_image_paths, read_image
     from qrdeblur.scan import load_deblurrer, scan
+    from qrdeblur.scan.config import EFFORTS
 
+    if effort not in EFFORTS:
+        raise UsageError(f"unknown effort {effort!r}; choose one of {', '.join(EFFORTS)}")
     deblurrer = load_deblurrer(model)
     for path, error in iter_image_paths(inputs):
         t0 = time.perf_counter()
@@ -50,7 +57,7 @@ def scan_paths(
             continue
         try:
             image = read_image(path)
-            codes = scan(image, budget_ms=budget_ms, deblurrer=deblurrer)
+            codes = scan(image, budget_ms=budget_ms, deblurrer=deblurrer, effort=effort)
         except UsageError as exc:
             yield _record(path, [], (time.perf_counter() - t0) * 1000, getattr(exc, "problem", str(exc)))
             continue

@@ -62,6 +62,12 @@ ALT_STEPS = (
 )
 
 
+#: What a scan given more effort adds after the alternatives (``effort="high"``): the blind kernel
+#: search on every candidate still unread, seconds per candidate, for blur no parametric estimate
+#: describes (camera shake over 2-6 module widths).
+HIGH_EFFORT_STEPS = (Step("kernel-search", "kernel-search"),)
+
+
 @dataclass
 class CascadeConfig:
     """The cascade's steps, scales and time limits.
@@ -110,6 +116,10 @@ class CascadeConfig:
         contrast_clip: after the plain reads, zxing-cpp reads the image again with its local contrast
             equalised (CLAHE with this clip limit; 0: not): a code printed in dark ink on a dark film
             is invisible to its binarizer however sharp. Codes read so report the method ``contrast``.
+        kernel_search_lengths: the ``kernel-search`` step's straight-line starts, as fractions of the
+            candidate's side, ...
+        kernel_search_angles: ... at this many angles over 180 degrees, ...
+        kernel_search_rounds: ... each refined this many rounds.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -138,3 +148,13 @@ class CascadeConfig:
     grid_refits: int = 4
     grid_refit_grow: int = 3
     contrast_clip: float = 4.0
+    kernel_search_lengths: tuple[float, ...] = (0.04, 0.08, 0.16, 0.27)
+    kernel_search_angles: int = 12
+    kernel_search_rounds: int = 6
+
+
+#: ``scan``'s effort levels: the cascade's configuration and its default time budget (ms).
+EFFORTS: dict[str, tuple[CascadeConfig, float]] = {
+    "normal": (CascadeConfig(), 800.0),
+    "high": (CascadeConfig(alt_steps=ALT_STEPS + HIGH_EFFORT_STEPS), 6000.0),
+}

@@ -24,6 +24,7 @@ import numpy as np
 from qrdeblur.contrast import stretch_contrast
 from qrdeblur.decode.zxing import read_grey
 from qrdeblur.geometry import quad_side
+from qrdeblur.restore.blind_kernel import line_starts, refinements
 from qrdeblur.restore.classical import sharpen
 from qrdeblur.scan.config import Step
 from qrdeblur.scan.grid_step import grid_step
@@ -103,10 +104,45 @@ def _grid(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: G
     return []
 
 
+def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    """Blind, non-parametric kernel search on the candidate's region of the image (not rectified, so the
+    blur keeps its shape): straight-line starts of a few lengths (fractions of the candidate's side) at
+    a few angles, each refined with the code's two-tone prior (:mod:`qrdeblur.restore.blind_kernel`);
+    the Wiener restoration of every round is decoded, and the search stops at the first code read or
+    when the time is up. For blur that no parametric estimate describes (camera shake)."""
+    cfg = scene.config
+    key = ("kernel-search", id(cand))
+    if key in scene.cache:
+        return []
+    scene.cache[key] = True
+    t_end = time.perf_counter() + time_left / 1000
+    quad = np.asarray(cand.quad, dtype=np.float64)
+    side = quad_side(quad)
+    h, w = scene.grey.shape
+    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.25 * side - 8)).astype(int)
+    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.25 * side + 8)).astype(int)
+    region = scene.grey_float[y0:y1, x0:x1].astype(np.float64)
+    if min(region.shape) < 32:
+        return []
+    for start in line_starts(tuple(f * side for f in cfg.kernel_search_lengths), cfg.kernel_search_angles):
+        for restored in refinements(region, start, cfg.kernel_search_rounds):
+            ok, _ = read_grey((np.clip(restored, 0, 1) * 255).round().astype(np.uint8))
+            for result in ok:
+                if quad_side(result.corners) < cfg.min_deblurred_fraction * side:
+                    continue  # not this candidate's code
+                corners = [[x + x0, y + y0] for x, y in result.corners]
+                if scene.add(Code.from_result(result, corners, step.method)):
+                    return []
+            if time.perf_counter() > t_end:
+                return []
+    return []
+
+
 #: Step kind (``Step.restore``) -> the function that runs it.
 STEP_KINDS: dict[str, StepFunction] = {
     "none": _crop_step(_as_is, learned=False),
     "sharpen": _crop_step(_sharpened, learned=False),
     "deblur": _crop_step(None, learned=True),
     "grid": _grid,
+    "kernel-search": _kernel_search,
 }
