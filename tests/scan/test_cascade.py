@@ -489,3 +489,21 @@ def test_each_place_a_restored_crop_locates_is_tried_once(spy_rectify):
     assert scan(blurred, deblurrer=never_sharp, config=config, budget_ms=60_000, observer=spy) == []
     assert len(tried) == 1
     assert np.linalg.norm(tried[0] - corners.mean(axis=0)) < 8
+
+
+def test_an_unknown_effort_is_a_usage_error():
+    with pytest.raises(UsageError, match="effort"):
+        scan(np.zeros((64, 64), np.uint8), deblurrer=None, effort="max")
+
+
+def test_high_effort_reads_a_shaken_code_the_normal_scan_cannot():
+    from qrdeblur.bench.suites.shake import shake_suite
+
+    item = shake_suite(1)[2]  # camera shake over 4-6 module widths
+    assert item.cell == "4-6"
+    payload = item.payloads[0]
+    attempts = []
+    assert payload not in {c.text for c in scan(item.image, deblurrer=None)}
+    codes = scan(item.image, deblurrer=None, effort="high", observer=attempts.append)
+    assert [(c.text, c.method) for c in codes] == [(payload, "kernel-search")]
+    assert any(a.step.method == "kernel-search" for a in attempts)
