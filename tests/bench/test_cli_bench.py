@@ -97,10 +97,11 @@ def test_bench_paper80_prints_the_table_and_refuses_to_overwrite(tmp_path, small
 
 
 def test_unknown_suite_and_wrong_methods_are_one_line_naming_the_choices():
-    assert _one_error_line(_bench("--suite", "nope")) == "unknown suite 'nope'; choose one of paper80, speed, photo"
+    suites = "paper80, speed, photo, shake"
+    assert _one_error_line(_bench("--suite", "nope")) == f"unknown suite 'nope'; choose one of {suites}"
     message = _one_error_line(_bench("--suite", "photo", "--methods", "raw"))
     assert "method 'raw'" in message and "suite 'photo'" in message
-    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL]")
+    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle")
     message = _one_error_line(_bench("--suite", "speed", "--methods", "zxing-only"))
     assert "suite 'speed'" in message and message.endswith(f"choose one of {method_choices('crop')}")
     message = _one_error_line(_bench("--suite", "paper80", "--methods", "nope"))
@@ -119,8 +120,9 @@ def test_help_lists_the_registries(monkeypatch):
     for suite in ("paper80", "speed", "photo", "probe-suite"):
         assert f"{suite} (" in text, suite
     assert "paper80, speed: raw, sharpen, wiener-oracle[:BALANCE]" in text
-    assert "photo, probe-suite: zxing-only, opencv, scan[:MODEL], probe-method[:THING]" in text
-    assert "zxing-cpp,zbar,opencv (not for photo, probe-suite)" in text
+    scene = "zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle"
+    assert f"photo, shake, probe-suite: {scene}, probe-method[:THING]" in text
+    assert "zxing-cpp,zbar,opencv (not for photo, shake, probe-suite)" in text
 
 
 def test_synth_help_lists_the_presets(monkeypatch):

@@ -158,7 +158,7 @@ def test_unknown_names_raise_before_anything_is_built_or_written(tmp_path, monke
         run_bench("paper80", ["raw"], ["zxing"], out, progress=False)
     with pytest.raises(UsageError, match="twice"):
         run_bench("paper80", ["raw", "raw"], ["zxing-cpp"], out, progress=False)
-    with pytest.raises(UsageError, match="unknown suite 'nope'; choose one of paper80, speed, photo"):
+    with pytest.raises(UsageError, match="unknown suite 'nope'; choose one of paper80, speed, photo, shake"):
         run_bench("nope", ["raw"], ["zxing-cpp"], out, progress=False)
     assert not out.exists()
 
@@ -172,7 +172,7 @@ def test_a_method_of_the_wrong_kind_is_refused_naming_the_suites_methods(tmp_pat
     assert message.startswith(
         "method 'raw' restores crops of whole codes, but suite 'photo' needs a method that reads whole photos; "
     )
-    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL]")
+    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle")
     with pytest.raises(UsageError, match=r"method 'scan' reads whole photos, but suite 'paper80'.*choose one of raw, "):
         run_bench("paper80", ["scan:some.onnx"], ["zxing-cpp"], None, progress=False)
     assert not (tmp_path / "run").exists()
@@ -201,11 +201,13 @@ def test_get_method_parses_arguments():
 
 
 def test_the_registry_lists_methods_per_kind():
-    assert method_choices("scene") == "zxing-only, opencv, scan[:MODEL]"
+    assert method_choices("scene") == "zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle"
     crop = method_choices("crop").split(", ")
     assert crop[:2] == ["raw", "sharpen"] and "model[:PATH]" in crop and "paper-g[:PATH]" in crop
-    assert set(method_choices().split(", ")) == set(crop) | {"zxing-only", "opencv", "scan[:MODEL]"}
-    assert {s.name: s.kind for s in SUITES.values()} == {"paper80": "crop", "speed": "crop", "photo": "scene"}
+    scene = {"zxing-only", "opencv", "scan[:MODEL]", "scan-high[:MODEL]", "oracle"}
+    assert set(method_choices().split(", ")) == set(crop) | scene
+    kinds = {"paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene"}
+    assert {s.name: s.kind for s in SUITES.values()} == kinds
     assert get_suite("photo") is SUITES["photo"] and not SUITES["photo"].uses_decoders
     with pytest.raises(UsageError, match="unknown method 'nope' for crop items; choose one of raw"):
         get_method("nope", kind="crop")

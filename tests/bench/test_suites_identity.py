@@ -14,7 +14,13 @@ from qrdeblur.bench.suites.paper80 import paper80
 from qrdeblur.bench.suites.photo import photo_suite
 from qrdeblur.bench.suites.speed import speed
 from qrdeblur.synth.paper80 import paper80_crops
-from qrdeblur.synth.reserved import is_reserved_payload, reserved_payloads
+from qrdeblur.synth.reserved import (
+    is_reserved_payload,
+    paper80_payloads,
+    photo_payloads,
+    reserved_payloads,
+    shake_payloads,
+)
 
 
 def _update(h, array: np.ndarray) -> None:
@@ -61,10 +67,12 @@ def test_first_photo_scenes_are_pinned():
 
 
 def test_reserved_payloads_are_pinned_and_cover_every_suite():
-    reserved = reserved_payloads()
+    reserved = paper80_payloads() | photo_payloads()
     assert len(reserved) == 3720  # 720 paper80 + 3000 photo
     digest = hashlib.sha256("\n".join(sorted(reserved)).encode()).hexdigest()
     assert digest == "508cf6e5a7e60d75ab92a05ee373ae14dd0a1dfbfcc5120dfb7ab2d02da0f948"
     for items in (speed(), paper80_crops(per_cell=1)):  # smaller paper80 draws reuse its payloads
         assert all(is_reserved_payload(p) for it in items for p in it.payloads)
     assert not is_reserved_payload("NOT A BENCH PAYLOAD 1")
+    assert reserved_payloads() == reserved | shake_payloads()
+    assert all(is_reserved_payload(p) for p in shake_payloads())
