@@ -29,6 +29,7 @@ from qrdeblur.restore.classical import wiener_oracle
 from qrdeblur.synth import kernels
 
 BALANCE = 0.01
+RIDGE = 1e-2
 
 
 def _reads(restored: np.ndarray, payload: str) -> bool:
@@ -74,7 +75,7 @@ def _rescale(k: np.ndarray, f: float) -> np.ndarray:
 def _rounds(observed: np.ndarray, k: np.ndarray, side: int, rounds: int, payload: str | None):
     for _ in range(rounds):
         latent = binarise(wiener_oracle(observed, k, BALANCE))
-        k = fit_kernel(latent, observed, side)
+        k = fit_kernel(latent, observed, side, RIDGE)
         if payload is not None and _reads(wiener_oracle(observed, k, BALANCE), payload):
             return k, True
     return k, False
@@ -113,6 +114,7 @@ def best_line(path: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
+    global BALANCE, RIDGE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-cell", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=6)
@@ -122,7 +124,10 @@ def main() -> None:
     parser.add_argument("--lengths", default="6,12,24,40")
     parser.add_argument("--pyramid", type=int, default=0, help="coarse-to-fine levels (halvings) before the full scale")
     parser.add_argument("--cells", default=",".join(CELLS), help="cells to run")
+    parser.add_argument("--balance", type=float, default=0.01, help="Wiener's balance in the rounds")
+    parser.add_argument("--ridge", type=float, default=1e-2, help="the kernel fit's ridge")
     args = parser.parse_args()
+    BALANCE, RIDGE = args.balance, args.ridge
     names = [s.strip() for s in args.starts.split(",") if s.strip()]
     rows: dict[str, Counter] = defaultdict(Counter)
     lines = [
