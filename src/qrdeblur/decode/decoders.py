@@ -37,6 +37,8 @@ class ZbarDecoder(Decoder):
         super().__init__(*args, **kwargs)
         try:
             from pyzbar import pyzbar
+        except ModuleNotFoundError:
+            raise UsageError("the zbar decoder needs pyzbar: pip install 'qrdeblur[zbar]'") from None
         except ImportError as exc:  # the shared library is missing
             raise UsageError(f"the zbar decoder needs libzbar0 (apt-get install libzbar0): {exc}") from None
         self._pyzbar = pyzbar
