@@ -82,8 +82,7 @@ def nearby_blurs(length: float, angle: float, sigma: float, count: int = len(BLU
 @dataclass
 class GridSolution:
     """Solved modules of one version: ``dark`` (n, n) bool, the outline in the input image, the fit;
-    ``soft`` (n, n) float: each module's solved darkness in [0, 1], for erasure decoding
-    (:mod:`qrdeblur.decode.soft_modules`)."""
+    ``soft`` (n, n) float: each module's solved darkness in [0, 1] (how sure the solve is of each)."""
 
     version: int
     dark: np.ndarray
