@@ -37,6 +37,7 @@ LAYERS = {
     "train": 5,
     "export": 5,
     "bench": 6,
+    "serve": 7,
     "cli": 7,
     "__init__": 7,  # the package itself: resolves its public names lazily
 }

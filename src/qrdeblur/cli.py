@@ -274,6 +274,53 @@ def export(
     typer.echo(json.dumps(report))
 
 
+#: Modules the ``serve`` extra installs, by import name (``python-multipart`` installs ``python_multipart``).
+_SERVE_MODULES = ("fastapi", "uvicorn", "python_multipart")
+
+
+@app.command()
+@user_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, min=1, help="Worker processes; each loads the models once."),
+    max_body_mb: float = typer.Option(20.0, min=0.001, help="Largest request body (MB); larger: 413."),
+    queue: int = typer.Option(8, min=0, help="Requests that may wait per worker; more: 503 with Retry-After."),
+    max_budget_ms: float = typer.Option(6000.0, min=1, help="Cap on a scan's time budget (ms)."),
+    threads: Optional[int] = typer.Option(
+        None, min=1, help="onnxruntime/OpenCV threads per worker (default: the cores / workers)."
+    ),
+):
+    """Serve scan and deblur over HTTP (FastAPI on uvicorn) with a web page at / and the API at /docs."""
+    import importlib.util
+
+    missing = [name for name in _SERVE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"serve needs {', '.join(missing)}: pip install 'qrdeblur[serve]'")
+    from qrdeblur.serve import ServeConfig
+    from qrdeblur.serve.server import run
+
+    config = ServeConfig(host=host, port=port, workers=workers, max_body_bytes=int(max_body_mb * 1e6),
+                         max_queue=queue, max_budget_ms=max_budget_ms, threads=threads)
+    run(config)
+
+
+@app.command()
+@user_errors
+def loadtest(
+    url: str = typer.Option("http://127.0.0.1:8000", help="The running server (qrdeblur serve)."),
+    clients: int = typer.Option(16, min=1, help="Concurrent client threads."),
+    requests: int = typer.Option(500, min=1, help="Requests in all: good, bad, decompression-bomb, oversized."),
+    seed: int = typer.Option(0, help="Seed of the mix's order and the generated photos."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+):
+    """Load a running server with a mix of inputs; report latency percentiles, statuses and its memory."""
+    from qrdeblur.serve.loadtest import format_report, run_loadtest
+
+    report = run_loadtest(url, clients=clients, requests=requests, seed=seed)
+    typer.echo(json.dumps(report) if json_out else format_report(report))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
