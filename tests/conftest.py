@@ -7,6 +7,8 @@ reason, when pyzbar cannot load the system library libzbar0.
 from __future__ import annotations
 
 import os
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -69,4 +71,19 @@ def locked_dirs(monkeypatch):
         return real(path)
 
     monkeypatch.setattr(imageio.os, "scandir", scandir)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="session")
+def png_header_only():
+    """``make(width, height) -> bytes``: a tiny PNG whose header claims width x height (8-bit grey) and
+    holds no pixel data: a decompression bomb's claim, refused before any pixel is decoded."""
+    return _png_header_only
 

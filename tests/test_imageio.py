@@ -1,9 +1,7 @@
 """read_image / iter_image_paths: formats, EXIF orientation, and one-line errors for bad files."""
 
 import os
-import struct
 import time
-import zlib
 
 import numpy as np
 import pytest
@@ -12,21 +10,6 @@ from PIL import Image
 from qrdeblur import imageio
 from qrdeblur.errors import ImageReadError
 from qrdeblur.imageio import iter_image_paths, read_image
-
-
-def _png_header_only(path, width, height):
-    """A tiny PNG whose header claims width x height (8-bit grey) and holds no pixel data."""
-
-    def chunk(kind, data):
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
 
 
 def _pattern(h=60, w=90):
@@ -82,14 +65,14 @@ def test_exif_orientation_is_applied(tmp_path):
     assert out[:8, :8].mean() < 40 and out[-8:, -8:].mean() > 215
 
 
-def _errors(tmp_path):
+def _errors(tmp_path, png_header_only):
     (tmp_path / "empty.png").write_bytes(b"")
     Image.fromarray(_pattern(100, 100)).save(tmp_path / "good.png")
     data = (tmp_path / "good.png").read_bytes()
     (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
     (tmp_path / "text.png").write_text("this is not an image\n")
     Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / "tiny.png")
-    _png_header_only(tmp_path / "bomb.png", 20000, 20000)
+    (tmp_path / "bomb.png").write_bytes(png_header_only(20000, 20000))
     return {
         "empty.png": "empty",
         "truncated.png": "truncated",
@@ -100,8 +83,8 @@ def _errors(tmp_path):
     }
 
 
-def test_bad_files_give_one_line_errors_naming_the_file(tmp_path):
-    for name, words in _errors(tmp_path).items():
+def test_bad_files_give_one_line_errors_naming_the_file(tmp_path, png_header_only):
+    for name, words in _errors(tmp_path, png_header_only).items():
         path = tmp_path / name
         t0 = time.perf_counter()
         with pytest.raises(ImageReadError) as info:
@@ -114,8 +97,8 @@ def test_bad_files_give_one_line_errors_naming_the_file(tmp_path):
         assert time.perf_counter() - t0 < 1.0  # the bomb is refused from its header
 
 
-def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):
-    _png_header_only(tmp_path / "big.png", 9000, 8000)  # 72 MP: below Pillow's own refusal
+def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch, png_header_only):
+    (tmp_path / "big.png").write_bytes(png_header_only(9000, 8000))  # 72 MP: below Pillow's own refusal
     with pytest.raises(ImageReadError, match="9000x8000.*decompression bomb"):
         read_image(tmp_path / "big.png")
     monkeypatch.setattr(imageio, "MAX_PIXELS", 80_000_000)

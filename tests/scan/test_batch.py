@@ -2,8 +2,6 @@
 
 import json
 import os
-import struct
-import zlib
 
 import cv2
 import numpy as np
@@ -28,23 +26,7 @@ def _code_scene(payload, size=(480, 640), at=(60, 90), module_px=5):
     return img, np.float64([[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s]])
 
 
-def _bomb(path):
-    def chunk(kind, data):
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0))
-        + chunk(b"IEND", b"")
-    )
-
-
-def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, locked_dirs):
+def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, locked_dirs, png_header_only):
     good, _ = _code_scene("GOOD-ONE")
     cv2.imwrite(str(tmp_path / "a_good.png"), good)
     sub = tmp_path / "sub"
@@ -56,7 +38,7 @@ def test_batch_reads_good_files_and_reports_bad_ones(tmp_path, locked_dirs):
     (tmp_path / "c_trunc.png").write_bytes(data[: len(data) // 3])
     (tmp_path / "d_text.png").write_text("not an image")
     Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / "e_tiny.png")
-    _bomb(tmp_path / "f_bomb.png")
+    (tmp_path / "f_bomb.png").write_bytes(png_header_only(20000, 20000))
     (tmp_path / "locked").mkdir()
     records = list(scan_paths([tmp_path, tmp_path / "missing.png"], model=None, budget_ms=200))
     by_name = {os.path.basename(r["path"]): r for r in records}

@@ -8,10 +8,8 @@ installed.
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -23,17 +21,6 @@ pytest.importorskip("python_multipart", reason="the serve extra is not installed
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "webcam-motion-blur.jpg"
 EXAMPLE_TEXT = "MEBKM:URL:http\\://en.wikipedia.org/wiki/Main_Page;;"
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` pixels, with no pixel data (a decompression bomb's
-    claim; as tests/test_imageio.py makes one)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +41,7 @@ def example_text() -> str:
 
 
 @pytest.fixture(scope="session")
-def bomb_bytes() -> bytes:
+def bomb_bytes(png_header_only) -> bytes:
     """A PNG claiming 20000 x 20000 pixels (400 MP)."""
     return png_header_only(20000, 20000)
 

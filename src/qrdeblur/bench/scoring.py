@@ -155,3 +155,13 @@ def score_scenes(
             )
     result.cells = cells
     return result
+
+
+def scene_scorer(cell_order):
+    """A suite's ``score`` for scene items: :func:`score_scenes` with the suite's cells in ``cell_order``."""
+
+    def score(suite, methods, decoders, items, progress):
+        return score_scenes(suite, methods, decoders, items, progress, cell_order=cell_order)
+
+    return score
+

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qrdeblur.bench.scoring import score_scenes
+from qrdeblur.bench.scoring import scene_scorer
 from qrdeblur.bench.suites.base import Suite
 from qrdeblur.bench.suites.photo_scene import CELLS, PhotoItem, photo_item
 from qrdeblur.errors import UsageError
@@ -51,15 +51,11 @@ def photo_suite(count: int = PHOTO_COUNT, seed: int = PHOTO_SEED) -> list[PhotoI
     return items
 
 
-def _score(suite, methods, decoders, items, progress):
-    return score_scenes(suite, methods, decoders, items, progress, cell_order=CELLS)
-
-
 SUITE = Suite(
     "photo",
     "scene",
     photo_suite,
-    _score,
+    scene_scorer(CELLS),
     f"{PHOTO_COUNT} phone-photo-like scenes of 1-3 codes, mild/moderate/severe blur",
     uses_decoders=False,
 )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from qrdeblur.bench.scoring import score_scenes
+from qrdeblur.bench.scoring import scene_scorer
 from qrdeblur.bench.suites.base import Suite
 from qrdeblur.errors import UsageError
 from qrdeblur.qrspec import modules
@@ -129,15 +129,11 @@ def shake_suite(per_cell: int = SHAKE_PER_CELL, seed: int = SHAKE_SEED) -> list[
     return [shake_item(i, seed, specs[i]) for i in range(count)]
 
 
-def _score(suite, methods, decoders, items, progress):
-    return score_scenes(suite, methods, decoders, items, progress, cell_order=CELLS)
-
-
 SUITE = Suite(
     "shake",
     "scene",
     shake_suite,
-    _score,
+    scene_scorer(CELLS),
     f"{SHAKE_PER_CELL * len(CELLS)} codes under camera shake and linear motion of 1-12 module widths",
     uses_decoders=False,
 )
