@@ -37,17 +37,6 @@ def wiener_reads(grey: np.ndarray, psf: np.ndarray, payload: str) -> bool:
     return False
 
 
-def best_line(path: np.ndarray) -> np.ndarray:
-    """A straight motion along the path's main axis, its full length, with a Gaussian of its spread across."""
-    p = path - path.mean(axis=0)
-    _, _, vt = np.linalg.svd(p, full_matrices=False)
-    angle = np.degrees(np.arctan2(vt[0, 1], vt[0, 0])) % 180  # image coordinates (y down)
-    along, across = p @ vt[0], p @ vt[1]
-    # kernels.motion takes MATLAB's angle: counter-clockwise with y up
-    return kernels.compose(kernels.motion(max(1.0, float(np.ptp(along))), -angle),
-                           kernels.gaussian(max(0.3, float(across.std()))))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-cell", type=int, default=40)
@@ -59,7 +48,7 @@ def main() -> None:
         grey, payload, row = item.image.astype(np.float32) / 255.0, item.payloads[0], rows[item.cell]
         row["n"] += 1
         row["wiener-true"] += wiener_reads(grey, item.psf, payload)
-        row["wiener-line"] += wiener_reads(grey, best_line(item.path), payload)
+        row["wiener-line"] += wiener_reads(grey, kernels.straight_fit(item.path), payload)
         if args.no_scan:
             continue
         attempts = []

@@ -26,25 +26,13 @@ from qrdeblur.restore.module_grid import render_modules, solve_codes
 from qrdeblur.synth import kernels
 
 
-def _pad_to(k: np.ndarray, side: int) -> np.ndarray:
-    out = np.zeros((side, side))
-    h, w = k.shape
-    if h > side or w > side:
-        c0, c1 = (h - side) // 2, (w - side) // 2
-        k = k[max(0, c0) : max(0, c0) + min(h, side), max(0, c1) : max(0, c1) + min(w, side)]
-        h, w = k.shape
-    y0, x0 = (side - h) // 2, (side - w) // 2
-    out[y0 : y0 + h, x0 : x0 + w] = k
-    return out / out.sum()
-
-
 def starts(side: int, angles: int, lengths: int) -> list[tuple[str, np.ndarray]]:
     """The start kernels: a Gaussian blob of a third of the support, and lines."""
-    out = [("blob", _pad_to(kernels.gaussian(side / 6.0), side))]
+    out = [("blob", kernels.centred(kernels.gaussian(side / 6.0), side))]
     for a in np.arange(angles) * 180.0 / angles:
         for f in np.linspace(1, lengths, lengths) / (lengths + 1):
             length = max(2.0, f * (side - 1))
-            out.append((f"line{a:.0f}x{length:.0f}", _pad_to(kernels.compose(kernels.motion(length, a),
+            out.append((f"line{a:.0f}x{length:.0f}", kernels.centred(kernels.compose(kernels.motion(length, a),
                                                                             kernels.gaussian(0.6)), side)))
     return out
 

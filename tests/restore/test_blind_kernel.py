@@ -43,6 +43,6 @@ def test_a_start_that_reads_nothing_is_refined_until_the_code_reads():
     blurred = np.clip(blurred + rng.normal(0, 0.005, blurred.shape), 0, 1)
     assert PAYLOAD not in _texts(blurred)
     starts = line_starts((7.0, 14.0), 6)
-    first = [next(refinements(blurred, k, 0)) for k in starts]
+    first = [next(refinements(blurred, k, 0))[1] for k in starts]
     assert not any(PAYLOAD in _texts(r) for r in first)  # no straight line reads it as it is
-    assert any(PAYLOAD in _texts(r) for k in starts for r in refinements(blurred, k, 6))
+    assert any(PAYLOAD in _texts(r) for k in starts for _, r in refinements(blurred, k, 6))

@@ -60,15 +60,22 @@ def line_starts(lengths: tuple[float, ...], angles: int) -> list[np.ndarray]:
     ]
 
 
-def refinements(observed: np.ndarray, start: np.ndarray, rounds: int, grow: int = 4) -> Iterator[np.ndarray]:
-    """The Wiener restorations ``observed`` (float [0, 1]) gets under ``start`` and then under each
-    refined kernel, ``rounds`` refinements on a support ``grow`` px wider each way than the start's."""
+def refinements(
+    observed: np.ndarray,
+    start: np.ndarray,
+    rounds: int,
+    grow: int = 4,
+    balance: float = BALANCE,
+    ridge: float = RIDGE,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(kernel, Wiener restoration of ``observed`` (float [0, 1]) under it): ``start``'s, then each refined
+    kernel's, ``rounds`` refinements on a support ``grow`` px wider each way than the start's."""
     k = start
     side = max(start.shape) + 2 * grow
     side += 1 - side % 2
-    restored = wiener_oracle(observed, k, BALANCE)
-    yield restored
+    restored = wiener_oracle(observed, k, balance)
+    yield k, restored
     for _ in range(rounds):
-        k = fit_kernel(binarise(restored), observed, side)
-        restored = wiener_oracle(observed, k, BALANCE)
-        yield restored
+        k = fit_kernel(binarise(restored), observed, side, ridge)
+        restored = wiener_oracle(observed, k, balance)
+        yield k, restored

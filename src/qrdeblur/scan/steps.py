@@ -125,7 +125,7 @@ def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, 
     if min(region.shape) < 32:
         return []
     for start in line_starts(tuple(f * side for f in cfg.kernel_search_lengths), cfg.kernel_search_angles):
-        for restored in refinements(region, start, cfg.kernel_search_rounds):
+        for _, restored in refinements(region, start, cfg.kernel_search_rounds):
             ok, _ = read_grey((np.clip(restored, 0, 1) * 255).round().astype(np.uint8))
             for result in ok:
                 if quad_side(result.corners) < cfg.min_deblurred_fraction * side:

@@ -122,6 +122,19 @@ def disk(radius: float, supersample: int = 16) -> np.ndarray:
     return k / k.sum()
 
 
+def _splat(xs: np.ndarray, ys: np.ndarray, canvas: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Points (pixel coordinates, ``weights`` each, 1 by default) spread bilinearly over their four
+    neighbouring pixels of a ``canvas`` x ``canvas`` grid (points off the grid dropped); not normalised."""
+    k = np.zeros((canvas, canvas))
+    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
+    fx, fy = xs - x0, ys - y0
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        cx, cy = x0 + dx, y0 + dy
+        ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
+        np.add.at(k, (cy[ok], cx[ok]), (w if weights is None else w * weights)[ok])
+    return k
+
+
 def shake_path(
     rng: np.random.Generator, length: float, anxiety: float | None = None, steps: int = 2000
 ) -> np.ndarray:
@@ -191,14 +204,7 @@ def trajectory(
     x = x + (canvas - 1) / 2 * (1 + 1j)
     n = max(2, int(round(exposure * steps)))
     xs, ys = x.real[:n], x.imag[:n]
-    k = np.zeros((canvas, canvas))
-    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
-    fx, fy = xs - x0, ys - y0
-    splats = ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy))
-    for dx, dy, w in splats:
-        cx, cy = x0 + dx, y0 + dy
-        ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
-        np.add.at(k, (cy[ok], cx[ok]), w[ok])
+    k = _splat(xs, ys, canvas)
     if k.sum() <= 0:
         return identity()
     return k / k.sum()
@@ -222,14 +228,7 @@ def path_kernel(points, pad: int = 1) -> np.ndarray:
     z = z - centre
     half = int(np.ceil(max(np.abs(z.real).max(), np.abs(z.imag).max()))) + pad
     canvas = 2 * half + 1
-    xs, ys = z.real + half, z.imag + half
-    k = np.zeros((canvas, canvas))
-    x0, y0 = np.floor(xs).astype(int), np.floor(ys).astype(int)
-    fx, fy = xs - x0, ys - y0
-    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        cx, cy = x0 + dx, y0 + dy
-        ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
-        np.add.at(k, (cy[ok], cx[ok]), w[ok])
+    k = _splat(z.real + half, z.imag + half, canvas)
     return k / k.sum() if k.sum() > 0 else identity()
 
 
@@ -251,15 +250,35 @@ def warp_kernel(psf: np.ndarray, linear: np.ndarray) -> np.ndarray:
     z = cloud[:, 0] + 1j * cloud[:, 1]
     half = int(np.ceil(np.abs(np.concatenate([z.real, z.imag])).max())) + 1
     canvas = 2 * half + 1
-    fx_, fy_ = z.real + half, z.imag + half
-    x0, y0 = np.floor(fx_).astype(int), np.floor(fy_).astype(int)
-    fx, fy = fx_ - x0, fy_ - y0
-    out = np.zeros((canvas, canvas))
-    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        cx, cy = x0 + dx, y0 + dy
-        ok = (cx >= 0) & (cx < canvas) & (cy >= 0) & (cy < canvas)
-        np.add.at(out, (cy[ok], cx[ok]), (w * weights)[ok])
+    out = _splat(z.real + half, z.imag + half, canvas, weights)
     return out / out.sum()
+
+
+def straight_fit(points) -> np.ndarray:
+    """The straight motion with a Gaussian that best stands for a path (complex or (N, 2), px): along
+    its main axis, as long as its extent along it, a Gaussian of its spread across; what a motion +
+    Gaussian (parametric) blur estimate could at best say of it."""
+    z = np.asarray(points)
+    p = np.stack([z.real, z.imag], axis=1) if z.ndim == 1 else z.astype(np.float64)
+    p = p - p.mean(axis=0)
+    _, _, vt = np.linalg.svd(p, full_matrices=False)
+    angle = np.degrees(np.arctan2(vt[0, 1], vt[0, 0])) % 180  # image coordinates (y down)
+    along, across = p @ vt[0], p @ vt[1]
+    # motion() takes MATLAB's angle: counter-clockwise with y up
+    return compose(motion(max(1.0, float(np.ptp(along))), -angle), gaussian(max(0.3, float(across.std()))))
+
+
+def centred(psf: np.ndarray, side: int) -> np.ndarray:
+    """``psf`` on an odd ``side`` x ``side`` canvas, centre on centre (cut or padded), normalised."""
+    side += 1 - side % 2
+    k = np.asarray(psf, dtype=np.float64)
+    h, w = k.shape
+    sy, sx = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    k = k[sy : sy + side, sx : sx + side]
+    h, w = k.shape
+    out = np.zeros((side, side))
+    out[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = k
+    return out / out.sum() if out.sum() > 0 else identity()
 
 
 def identity() -> np.ndarray:
