@@ -3,7 +3,7 @@
 import numpy as np
 
 from qrdeblur.decode.zxing import read_grey
-from qrdeblur.restore.blind_kernel import binarise, fit_kernel, line_starts, refinements
+from qrdeblur.restore.blind_kernel import binarise, fit_kernel, fit_kernel_nonneg, line_starts, refinements
 from qrdeblur.synth import degrade, kernels
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 
@@ -46,3 +46,23 @@ def test_a_start_that_reads_nothing_is_refined_until_the_code_reads():
     first = [next(refinements(blurred, k, 0))[1] for k in starts]
     assert not any(PAYLOAD in _texts(r) for r in first)  # no straight line reads it as it is
     assert any(PAYLOAD in _texts(r) for k in starts for _, r in refinements(blurred, k, 6))
+
+
+def test_nonneg_fit_recovers_a_long_shake_where_the_wraparound_fit_does_not():
+    # a picture cut out of a larger scene: the blur reaches in from outside it, which the wrap-around
+    # Fourier fit cannot explain; the fit over the pixels whose blur lies inside can
+    rng = np.random.default_rng(3)
+    sharp = np.pad(_code(), 20, constant_values=0.5)
+    sharp[:10] = 0.0  # dark print above the code, outside the picture the fit gets
+    path = kernels.shake_path(rng, 1.0)
+    psf = kernels.path_kernel(path * (30.0 / kernels.path_extent(path)))
+    blurred = degrade.convolve(sharp.astype(np.float32), psf).astype(np.float64)
+    blurred += rng.normal(0, 0.01, blurred.shape)
+    pic, obs = sharp[12:], blurred[12:]
+    side = psf.shape[0] + 6
+    truth = kernels.centred(psf, side)
+    nonneg = fit_kernel_nonneg(pic, obs, side)
+    kernels_fit = kernels.centred(fit_kernel(pic, obs, side), side)
+    assert nonneg.shape == (side, side) and np.isclose(nonneg.sum(), 1.0) and nonneg.min() >= 0
+    assert np.abs(nonneg - truth).sum() < 0.5
+    assert np.abs(nonneg - truth).sum() < 0.5 * np.abs(kernels_fit - truth).sum()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qrdeblur.errors import UsageError
+from qrdeblur.qrspec import modules
 from qrdeblur.synth import degrade, kernels
 from qrdeblur.synth import reserved as reserve
 from qrdeblur.synth.presets import PRESETS, PairStream, fit_symbol, get_preset
@@ -164,3 +165,19 @@ def test_fit_symbol_prefers_allowed_versions_and_falls_back():
     assert str(symbol.error) == "Q"
     with pytest.raises(UsageError, match="5000 characters"):
         fit_symbol("A" * 5000, rng, (1, 2), "H")
+
+
+def test_shake_frame_pairs_centre_the_code_at_the_frame_scale():
+    from qrdeblur.synth.shake import FRAME_SIDE
+
+    stream = PairStream("shake-frame", 5, size=144)
+    for _ in range(6):
+        pair = next(stream)
+        assert pair.sharp.shape == pair.blurred.shape == (144, 144)
+        assert 0.5 <= pair.meta["extent_modules"] <= 13.0
+        # the sharp label fills the frame's centre, as large as the outline's scale says (within the
+        # outline's jitter and the perspective)
+        dark = pair.sharp < 0.5 * (pair.sharp.min() + pair.sharp.max())
+        assert dark[52:92, 52:92].mean() > 0.15
+        side = pair.meta["frame_scale"] * pair.meta["module_px"] * modules(pair.meta["version"])
+        assert 0.5 * FRAME_SIDE < side < 1.15 * FRAME_SIDE

@@ -120,6 +120,9 @@ class CascadeConfig:
             candidate's side, ...
         kernel_search_angles: ... at this many angles over 180 degrees, ...
         kernel_search_rounds: ... each refined this many rounds.
+        latent_model: the ``latent-kernel`` step's picture network (.onnx; None: the shipped
+            ``shake-latent``, the step skipped when it is not installed).
+        latent_kernel_rounds: ... and the two-tone refinements of each fitted kernel.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -151,6 +154,8 @@ class CascadeConfig:
     kernel_search_lengths: tuple[float, ...] = (0.04, 0.08, 0.16, 0.27)
     kernel_search_angles: int = 12
     kernel_search_rounds: int = 6
+    latent_model: str | None = None
+    latent_kernel_rounds: int = 3
 
 
 #: ``scan``'s effort levels: the cascade's configuration and its default time budget (ms).

@@ -11,6 +11,7 @@ import numpy as np
 
 from qrdeblur.contrast import stretch_contrast
 from qrdeblur.geometry import Rectified, estimate_module_px, quad_side, rectify
+from qrdeblur.restore.latent_kernel import latent_picture
 from qrdeblur.restore.module_grid import PX
 from qrdeblur.scan import locate
 from qrdeblur.scan.config import CascadeConfig, Step
@@ -97,6 +98,11 @@ class Scene:
         side = n * PX
         rect = rectify(self.grey, quad, side, int(round(side * self.config.margin)) + 4)
         return self.deblurrer.estimate_blur(stretch_contrast(rect.image))
+
+    @property
+    def latent_picture(self):
+        """The learned blur estimate's picture network (frame -> sharp picture), None when not installed."""
+        return latent_picture(self.config.latent_model)
 
     @property
     def has_estimator(self) -> bool:

@@ -26,6 +26,7 @@ from qrdeblur.decode.zxing import read_grey
 from qrdeblur.geometry import quad_side
 from qrdeblur.restore.blind_kernel import line_starts, refinements
 from qrdeblur.restore.classical import sharpen
+from qrdeblur.restore.latent_kernel import latent_kernel_restorations
 from qrdeblur.scan.config import Step
 from qrdeblur.scan.grid_step import grid_step
 from qrdeblur.scan.locate import Candidate
@@ -138,6 +139,35 @@ def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, 
     return []
 
 
+def _latent_kernel(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    """Learned, non-parametric blur estimate (:mod:`qrdeblur.restore.latent_kernel`): the shipped
+    ``shake-latent`` network pictures the sharp scene in the candidate's region, the kernel is fitted
+    between that picture and the photo and refined with the two-tone prior, and each Wiener restoration
+    is decoded, until a code reads or the time is up. For blur of any shape (camera shake, long
+    motion). Skipped when the network is not installed."""
+    picture = scene.latent_picture
+    if picture is None:
+        return []
+    key = ("latent-kernel", id(cand))
+    if key in scene.cache:
+        return []
+    scene.cache[key] = True
+    t_end = time.perf_counter() + time_left / 1000
+    side = quad_side(np.asarray(cand.quad, dtype=np.float64))
+    restorations = latent_kernel_restorations(scene.grey_float, cand.quad, picture, scene.config.latent_kernel_rounds)
+    for _, restored, (x0, y0) in restorations:
+        ok, _ = read_grey((np.clip(restored, 0, 1) * 255).round().astype(np.uint8))
+        for result in ok:
+            if quad_side(result.corners) < scene.config.min_deblurred_fraction * side:
+                continue  # not this candidate's code
+            corners = [[x + x0, y + y0] for x, y in result.corners]
+            if scene.add(Code.from_result(result, corners, step.method)):
+                return []
+        if time.perf_counter() > t_end:
+            return []
+    return []
+
+
 #: Step kind (``Step.restore``) -> the function that runs it.
 STEP_KINDS: dict[str, StepFunction] = {
     "none": _crop_step(_as_is, learned=False),
@@ -145,4 +175,5 @@ STEP_KINDS: dict[str, StepFunction] = {
     "deblur": _crop_step(None, learned=True),
     "grid": _grid,
     "kernel-search": _kernel_search,
+    "latent-kernel": _latent_kernel,
 }

@@ -376,11 +376,43 @@ def scan_single_whole_pair(rng: np.random.Generator, size: int = 96, payloads: S
     return scan_pair(rng, size, payloads, whole=True, dominant=True)
 
 
+def shake_frame_pair(rng: np.random.Generator, size: int = 144, payloads: Sequence[str] | None = None) -> Pair:
+    """A code under camera shake or linear motion of 0.5-13 module widths (:func:`shake_scene`, versions
+    1-8 at 2.5-7 px per module), seen in the blur estimator's frame: the image scaled so that a located
+    outline's side is :data:`~qrdeblur.synth.shake.FRAME_SIDE` px, and a ``size`` x ``size`` window
+    around it. The outline is the true one scaled by 0.9-1.0 plus up to the blur's halo and shifted by
+    about 5 % of its side, as the cascade's locator gives it. ``sharp`` is the scene before the blur
+    (code and surface), the estimator's target; ``blurred`` the photo."""
+    from qrdeblur.synth.shake import frame_scale, shake_scene, to_frame
+
+    payload = _training_payload(rng, payloads)
+    spec, qr = fit_symbol(payload, rng, range(1, 9), None)
+    item, sharp = shake_scene(
+        rng, (payload, int(qr.version), spec.ecc), "train", (0.5, 13.0), module_px_range=(2.5, 7.0)
+    )
+    side = float(np.mean(np.linalg.norm(item.corners - np.roll(item.corners, -1, axis=0), axis=1)))
+    halo = kernels.path_extent(item.path) / side
+    centre = item.corners.mean(axis=0) + rng.normal(0.0, 0.05 * side, 2)
+    quad = centre + (item.corners - item.corners.mean(axis=0)) * rng.uniform(0.9, 1.0 + halo)
+    scale = frame_scale(quad)
+    out = []
+    for img in (sharp, item.image.astype(np.float32) / 255.0):
+        f = to_frame(img, scale)
+        cx, cy = np.round(centre * scale).astype(int) - size // 2
+        pad = size
+        f = cv2.copyMakeBorder(f, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        out.append(np.ascontiguousarray(f[cy + pad : cy + pad + size, cx + pad : cx + pad + size], dtype=np.float32))
+    meta = {**item.meta, "payload": payload, "version": int(qr.version), "ecc": spec.ecc}
+    meta["frame_scale"] = round(scale, 4)
+    return Pair(out[0], out[1], meta)
+
+
 PRESETS: dict[str, Callable[..., Pair]] = {"paper": paper_pair, "default": default_pair, "clean": clean_pair,
     "scan": scan_pair,
     "scan-whole": scan_whole_pair,
     "scan-single": scan_single_pair,
     "scan-single-whole": scan_single_whole_pair,
+    "shake-frame": shake_frame_pair,
 }
 
 
