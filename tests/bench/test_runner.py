@@ -158,7 +158,7 @@ def test_unknown_names_raise_before_anything_is_built_or_written(tmp_path, monke
         run_bench("paper80", ["raw"], ["zxing"], out, progress=False)
     with pytest.raises(UsageError, match="twice"):
         run_bench("paper80", ["raw", "raw"], ["zxing-cpp"], out, progress=False)
-    with pytest.raises(UsageError, match="unknown suite 'nope'; choose one of paper80, speed, photo, shake"):
+    with pytest.raises(UsageError, match="unknown suite 'nope'; choose one of paper80, speed, photo, shake, hard"):
         run_bench("nope", ["raw"], ["zxing-cpp"], out, progress=False)
     assert not out.exists()
 

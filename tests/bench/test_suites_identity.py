@@ -15,11 +15,11 @@ from qrdeblur.bench.suites.photo import photo_suite
 from qrdeblur.bench.suites.speed import speed
 from qrdeblur.synth.paper80 import paper80_crops
 from qrdeblur.synth.reserved import (
+    hard_payloads,
     is_reserved_payload,
     paper80_payloads,
     photo_payloads,
     reserved_payloads,
-    hard_payloads,
     shake_payloads,
 )
 

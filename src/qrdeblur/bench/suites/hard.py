@@ -136,17 +136,30 @@ def _cylinder(rng: np.random.Generator, n: int, border: int, module_px: float) -
     """A cylinder view of an ``n``-module symbol, centred in a square image of the returned side."""
     radius = float(rng.uniform(1, 3)) * n
     depth = n * float(rng.uniform(3, 8))
-    cyl = Cylinder(radius, depth, float(rng.uniform(-0.6, 0.6)), float(rng.uniform(-0.5, 0.5)),
-                   float(rng.uniform(0, 2 * np.pi)), module_px * depth, (0.0, 0.0))
+    cyl = Cylinder(
+        radius,
+        depth,
+        float(rng.uniform(-0.6, 0.6)),
+        float(rng.uniform(-0.5, 0.5)),
+        float(rng.uniform(0, 2 * np.pi)),
+        module_px * depth,
+        (0.0, 0.0),
+    )
     box = np.float64([[-border, -border], [n + border, -border], [n + border, n + border], [-border, n + border]])
     mid = cyl.project(np.float64([[n / 2, n / 2]]), n)[0]
     reach = np.abs(cyl.project(box, n) - mid).max()
     side = int(np.ceil(2 * reach * 1.1 + 48))
-    cyl = Cylinder(*[getattr(cyl, f) for f in ("radius", "depth", "theta0", "pitch", "roll", "focal")],
-                   (side / 2 - mid[0], side / 2 - mid[1]))
-    view = {"radius_widths": round(radius / n, 3), "depth_widths": round(depth / n, 3),
-            "turn_deg": round(float(np.degrees(cyl.theta0)), 2), "tilt_deg": round(float(np.degrees(cyl.pitch)), 2),
-            "roll_deg": round(float(np.degrees(cyl.roll)), 2)}
+    cyl = Cylinder(
+        *[getattr(cyl, f) for f in ("radius", "depth", "theta0", "pitch", "roll", "focal")],
+        (side / 2 - mid[0], side / 2 - mid[1]),
+    )
+    view = {
+        "radius_widths": round(radius / n, 3),
+        "depth_widths": round(depth / n, 3),
+        "turn_deg": round(float(np.degrees(cyl.theta0)), 2),
+        "tilt_deg": round(float(np.degrees(cyl.pitch)), 2),
+        "roll_deg": round(float(np.degrees(cyl.roll)), 2),
+    }
     return cyl, side, view
 
 
@@ -220,9 +233,7 @@ def hard_item(index: int, seed: int, spec: tuple[str, int, str]) -> HardItem:
     img, noise = degrade.gaussian_noise(img, rng, float(rng.uniform(0.005, 0.015)))
     img, jpeg = degrade.jpeg(img, rng, quality=(80, 95))
     meta.update({**view, "optics_sigma": round(sigma, 3), **noise, **jpeg})
-    return HardItem(
-        degrade.to_uint8(img), [payload], cell, corners, version, ecc, module_px, matrix, seen, meta
-    )
+    return HardItem(degrade.to_uint8(img), [payload], cell, corners, version, ecc, module_px, matrix, seen, meta)
 
 
 def hard_suite(per_cell: int = HARD_PER_CELL, seed: int = HARD_SEED) -> list[HardItem]:

@@ -156,6 +156,9 @@ def add_glare(rng: np.random.Generator, label: Label, light: float, area: float)
     scale = float(np.quantile(code, area)) / edge
     label.glare[:] = peak * np.exp(-((dist / scale) ** (2 * power)))
     return {
-        "glare_area": round(area, 4), "glare_peak": round(peak, 3), "glare_power": round(power, 3),
-        "glare_aspect": round(aspect, 3), "glare_major_modules": round(float(scale * edge / K), 3),
+        "glare_area": round(area, 4),
+        "glare_peak": round(peak, 3),
+        "glare_power": round(power, 3),
+        "glare_aspect": round(aspect, 3),
+        "glare_major_modules": round(float(scale * edge / K), 3),
     }

@@ -83,8 +83,13 @@ def readable_in_principle(seen: np.ndarray, truth: np.ndarray, payload: str) -> 
     data = np.where(mask, truth, seen)
     image = np.kron(np.pad(~data, 4, constant_values=True), np.ones((4, 4), np.uint8)) * 255
     reads = zxingcpp.read_barcodes(
-        image.astype(np.uint8), formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain,
-        try_rotate=False, try_invert=False, try_downscale=False, is_pure=True,
+        image.astype(np.uint8),
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        text_mode=zxingcpp.TextMode.Plain,
+        try_rotate=False,
+        try_invert=False,
+        try_downscale=False,
+        is_pure=True,
     )
     return any(r.text == payload for r in reads)
 
