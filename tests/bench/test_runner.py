@@ -206,7 +206,7 @@ def test_the_registry_lists_methods_per_kind():
     assert crop[:2] == ["raw", "sharpen"] and "model[:PATH]" in crop and "paper-g[:PATH]" in crop
     scene = {"zxing-only", "opencv", "scan[:MODEL]", "scan-high[:MODEL]", "oracle"}
     assert set(method_choices().split(", ")) == set(crop) | scene
-    kinds = {"paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene"}
+    kinds = {"paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene", "hard": "scene"}
     assert {s.name: s.kind for s in SUITES.values()} == kinds
     assert get_suite("photo") is SUITES["photo"] and not SUITES["photo"].uses_decoders
     with pytest.raises(UsageError, match="unknown method 'nope' for crop items; choose one of raw"):

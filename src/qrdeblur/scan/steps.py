@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from qrdeblur.contrast import stretch_contrast
@@ -27,12 +28,15 @@ from qrdeblur.geometry import quad_side
 from qrdeblur.restore.blind_kernel import line_starts, refinements
 from qrdeblur.restore.classical import sharpen
 from qrdeblur.scan.config import Step
+from qrdeblur.scan.finder_pair import read_finder_pairs
 from qrdeblur.scan.grid_step import grid_step
 from qrdeblur.scan.locate import Candidate
 from qrdeblur.scan.result import Code
 from qrdeblur.scan.scene import Scene
 
 Outlines = list[tuple[np.ndarray, str]]
+#: The ``finder-pair`` step upscales a candidate's region to at least this side (px).
+FINDER_PAIR_MIN_SIDE = 400
 StepFunction = Callable[[Scene, Candidate, Step, float, "GeneratorTiming"], Outlines]
 
 
@@ -138,6 +142,34 @@ def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, 
     return []
 
 
+def _finder_pair(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    """Read the candidate's region from two of its finder patterns and a guessed third
+    (:func:`qrdeblur.scan.finder_pair.read_finder_pairs`): for a finder taped over, scuffed, lost in a
+    highlight or merged with print, and for codes printed without a quiet zone. The region is
+    upscaled (integer factor, at most 3) to :data:`FINDER_PAIR_MIN_SIDE` px so finder rings of 2-3 px
+    stay separate."""
+    key = ("finder-pair", id(cand))
+    if key in scene.cache:
+        return []
+    scene.cache[key] = True
+    quad = np.asarray(cand.quad, dtype=np.float64)
+    side = quad_side(quad)
+    h, w = scene.grey.shape
+    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.3 * side - 8)).astype(int)
+    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.3 * side + 8)).astype(int)
+    region = scene.grey[y0:y1, x0:x1]
+    if min(region.shape) < 32:
+        return []
+    factor = int(np.clip(np.ceil(FINDER_PAIR_MIN_SIDE / min(region.shape)), 1, 3))
+    if factor > 1:
+        region = cv2.resize(region, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    for result, corners in read_finder_pairs(region):
+        # pixel centres: x in the upscaled region is factor * (x + 0.5) - 0.5 in the region's own
+        image_corners = [[(x + 0.5) / factor - 0.5 + x0, (y + 0.5) / factor - 0.5 + y0] for x, y in corners]
+        scene.add(Code.from_result(result, image_corners, step.method))
+    return []
+
+
 #: Step kind (``Step.restore``) -> the function that runs it.
 STEP_KINDS: dict[str, StepFunction] = {
     "none": _crop_step(_as_is, learned=False),
@@ -145,4 +177,5 @@ STEP_KINDS: dict[str, StepFunction] = {
     "deblur": _crop_step(None, learned=True),
     "grid": _grid,
     "kernel-search": _kernel_search,
+    "finder-pair": _finder_pair,
 }
