@@ -33,33 +33,48 @@ MIN_MODULE_PX = 1.5
 
 def finder_patterns(grey: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
     """Finder pattern candidates in a uint8 grey image: (centre (x, y), module px, axis angle in radians
-    modulo pi/2), from contours nested three deep whose areas are in the pattern's ratios."""
+    modulo pi/2).
+
+    A finder is found by its light ring and its stone: a hole in dark print (the dark ring, whatever
+    else is printed against it) holding a dark blob at its centre, areas in the ratio 25 : 9. The dark
+    ring's outline is not used: print touching the code (no quiet zone) merges with it."""
     block = max(15, (min(grey.shape) // 8) | 1)
     dark = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 4)
     contours, hierarchy = cv2.findContours(dark, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return []
     tree = hierarchy[0]
+    depth = np.full(len(contours), -1)
+    for i in range(len(contours)):
+        chain, k = [], i
+        while k >= 0 and depth[k] < 0:
+            chain.append(k)
+            k = tree[k][3]
+        d = depth[k] if k >= 0 else -1
+        for k in reversed(chain):
+            d += 1
+            depth[k] = d
     out = []
-    for i, outer in enumerate(contours):
-        hole = tree[i][2]
-        if hole < 0 or tree[hole][2] < 0:
+    for hole, ring in enumerate(contours):
+        if depth[hole] % 2 == 0 or tree[hole][2] < 0:
+            continue  # not a hole in dark print, or an empty one
+        children, k = [], tree[hole][2]
+        while k >= 0:
+            children.append(k)
+            k = tree[k][0]
+        stone = max(children, key=lambda c: cv2.contourArea(contours[c]))
+        a_hole, a_stone = cv2.contourArea(ring), cv2.contourArea(contours[stone])
+        if a_stone <= 0 or not 1.8 <= a_hole / a_stone <= 4.5:
             continue
-        stone = tree[hole][2]
-        a_outer, a_hole, a_stone = (cv2.contourArea(contours[k]) for k in (i, hole, stone))
-        if a_stone <= 0 or not (3.0 <= a_outer / a_stone <= 9.0 and 1.5 <= a_outer / max(a_hole, 1) <= 3.5):
-            continue
-        module = np.sqrt(a_outer) / 7
+        module = np.sqrt(a_hole) / 5
         if module < MIN_MODULE_PX:
             continue
-        (cx, cy), (w, h), angle = cv2.minAreaRect(outer)
-        if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.6:
+        (cx, cy), (w, h), angle = cv2.minAreaRect(ring)
+        if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.6 or a_hole < 0.6 * w * h:
             continue
         m = cv2.moments(contours[stone])
-        if m["m00"] <= 0:
-            continue
         centre = np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]])
-        if np.linalg.norm(centre - (cx, cy)) > 1.5 * module:
+        if np.linalg.norm(centre - (cx, cy)) > module:
             continue
         out.append((centre, float(module), float(np.radians(angle) % (np.pi / 2))))
     return out
