@@ -9,10 +9,9 @@ import zxingcpp
 
 from qrdeblur.bench.runner import run_bench
 from qrdeblur.bench.suites import get_suite
-from qrdeblur.bench.suites.hard import CELLS, HARD_SEED, STRONG_ECC_CELLS, hard_item, hard_suite
-from qrdeblur.bench.suites.hard_damage import FINDER_COVER, GLARE_AREA
-from qrdeblur.bench.suites.hard_print import readable_in_principle
+from qrdeblur.bench.suites.hard import CELLS, HARD_SEED, STRONG_ECC_CELLS, hard_item, hard_suite, readable_in_principle
 from qrdeblur.qrspec import function_mask, modules, version_of
+from qrdeblur.synth.hard_damage import FINDER_COVER, GLARE_AREA
 from qrdeblur.synth.reserved import hard_payload_specs, is_reserved_payload
 
 

@@ -21,7 +21,7 @@ Cells (:data:`CELLS`, by index in turn, :data:`HARD_PER_CELL` items each):
 
 Every item is readable in principle: :attr:`HardItem.seen` holds the modules a perfect reader would see
 (glare saturating dark modules, finder damage reaching into the data), and zxing-cpp reads them to the
-payload with the function patterns known (:func:`~.hard_print.readable_in_principle`); a glare that
+payload with the function patterns known (:func:`readable_in_principle`); a glare that
 hides too much is shrunk until it does. Payloads are reserved
 (:func:`qrdeblur.synth.reserved.hard_payload_specs`).
 """
@@ -32,20 +32,14 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import zxingcpp
 
 from qrdeblur.bench.scoring import scene_scorer
-from qrdeblur.bench.suites import hard_damage
 from qrdeblur.bench.suites.base import Suite
-from qrdeblur.bench.suites.hard_print import (
-    Cylinder,
-    make_label,
-    modules_seen,
-    readable_in_principle,
-    warp_cylinder,
-    warp_planar,
-)
 from qrdeblur.errors import UsageError
-from qrdeblur.synth import degrade, kernels
+from qrdeblur.qrspec import function_mask, version_of
+from qrdeblur.synth import degrade, hard_damage, kernels
+from qrdeblur.synth.hard_print import Cylinder, make_label, modules_seen, warp_cylinder, warp_planar
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix
 from qrdeblur.synth.reserved import HARD_RESERVED_COUNT, hard_payload_specs
 from qrdeblur.synth.scene import camera_homography, surface, translate
@@ -85,6 +79,26 @@ class HardItem:
     symbol: np.ndarray
     seen: np.ndarray
     meta: dict = field(default_factory=dict)
+
+
+def readable_in_principle(seen: np.ndarray, truth: np.ndarray, payload: str) -> bool:
+    """Whether the data in ``seen`` decodes to ``payload`` with the error correction, the function
+    patterns taken as known (a reader that has located the code knows them; finder damage costs only
+    the data modules it reaches). zxing-cpp reads a clean rendering of the result: the decoder is the
+    oracle, not a count of errors."""
+    mask = function_mask(version_of(truth.shape[0]))
+    data = np.where(mask, truth, seen)
+    image = np.kron(np.pad(~data, 4, constant_values=True), np.ones((4, 4), np.uint8)) * 255
+    reads = zxingcpp.read_barcodes(
+        image.astype(np.uint8),
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        text_mode=zxingcpp.TextMode.Plain,
+        try_rotate=False,
+        try_invert=False,
+        try_downscale=False,
+        is_pure=True,
+    )
+    return any(r.text == payload for r in reads)
 
 
 def _shadow_mask(rng: np.random.Generator, shape: tuple[int, int], corners: np.ndarray, module_px: float):

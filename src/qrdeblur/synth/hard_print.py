@@ -4,8 +4,9 @@ A label is a :class:`Label`: a raster at :data:`PX_PER_MODULE` pixels per module
 reflectance (the code, its quiet zone, any graphics or damage printed or stuck on it) and an additive
 specular channel (glare on glossy film, in units of the white the sensor saturates at). Working in
 module space lets a suite draw damage where it means something (over a finder pattern, touching the
-quiet zone) and read back which modules a perfect reader could still see
-(:func:`modules_seen`, :func:`readable_in_principle`).
+quiet zone) and read back which modules a perfect reader could still see (:func:`modules_seen`;
+whether those still decode is the bench suite's question, asked of zxing-cpp:
+:func:`qrdeblur.bench.suites.hard.readable_in_principle`).
 
 Two projections: :func:`warp_planar` (a flat label through a homography, as
 :func:`qrdeblur.synth.scene.render_label` does) and :func:`warp_cylinder` (the label wrapped around a
@@ -19,9 +20,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import zxingcpp
-
-from qrdeblur.qrspec import function_mask, version_of
 
 #: Label raster pixels per module: module edges stay sharp after warping with bilinear sampling.
 PX_PER_MODULE = 8
@@ -72,26 +70,6 @@ def modules_seen(label: Label, dark: float, light: float) -> np.ndarray:
     centres = (label.border + np.arange(label.n)) * k + k // 2
     seen = np.minimum(label.paper + label.glare, 1.0)[np.ix_(centres, centres)]
     return seen < (dark + light) / 2
-
-
-def readable_in_principle(seen: np.ndarray, truth: np.ndarray, payload: str) -> bool:
-    """Whether the data in ``seen`` decodes to ``payload`` with the error correction, the function
-    patterns taken as known (a reader that has located the code knows them; finder damage costs only
-    the data modules it reaches). zxing-cpp reads a clean rendering of the result: the decoder is the
-    oracle, not a count of errors."""
-    mask = function_mask(version_of(truth.shape[0]))
-    data = np.where(mask, truth, seen)
-    image = np.kron(np.pad(~data, 4, constant_values=True), np.ones((4, 4), np.uint8)) * 255
-    reads = zxingcpp.read_barcodes(
-        image.astype(np.uint8),
-        formats=zxingcpp.BarcodeFormat.QRCode,
-        text_mode=zxingcpp.TextMode.Plain,
-        try_rotate=False,
-        try_invert=False,
-        try_downscale=False,
-        is_pure=True,
-    )
-    return any(r.text == payload for r in reads)
 
 
 def _sub_grid(shape: tuple[int, int], ss: int) -> tuple[np.ndarray, np.ndarray]:

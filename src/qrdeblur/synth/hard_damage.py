@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from qrdeblur.bench.suites.hard_print import PX_PER_MODULE, Label
+from qrdeblur.synth.hard_print import PX_PER_MODULE, Label
 
 K = PX_PER_MODULE
 #: Shares of the finder's area a finder-damage item covers (uniform in between).
