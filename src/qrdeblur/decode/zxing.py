@@ -136,6 +136,19 @@ def read_grey(
     return ok, failed
 
 
+def located(grey: np.ndarray, min_side: int = DEFAULT_MIN_SIDE) -> list[tuple[list[list[float]], int | None]]:
+    """(outline, version) of every QR code zxing-cpp located in a uint8 grey image but could not decode,
+    corners in its frame; the version is the one zxing-cpp read off the symbol's size (None when it
+    reported none). For the restoration steps that resample a code on their own grid."""
+    big, factor = upscale_for_decoding(grey, min_side, "cubic")
+    barcodes = zxingcpp.read_barcodes(big, formats=QR, text_mode=_PLAIN, return_errors=True)
+    return [
+        ([[x / factor, y / factor] for x, y in corners_of(bc)], _version(bc))
+        for bc in barcodes
+        if not bc.valid and accepted(bc)
+    ]
+
+
 class ZxingDecoder(Decoder):
     """zxing-cpp behind the :class:`~qrdeblur.decode.base.Decoder` interface (QR codes; rotations and
     inverted codes tried; one binarizer)."""

@@ -21,7 +21,8 @@ class Step:
         restore: the step kind, a key of :data:`qrdeblur.scan.steps.STEP_KINDS`: ``none`` (decode the
             rectified crop), ``sharpen`` (classical unsharp mask), ``deblur`` (the generator) or
             ``grid`` (solve the modules under the estimated blur; exact outlines only, its own scales),
-            ``finder-pair`` (the code from two finder patterns and a guessed third; its own scale).
+            ``finder-pair`` (the code from two finder patterns and a guessed third; its own scale),
+            ``unwrap`` (a located code unwrapped off a cylinder; its own scale).
         scale: ``native`` (the candidate's own pixel size times ``factor``), ``module`` (``factor``
             px per module, from the estimated module pitch; skipped when the pitch is unclear) or
             ``side`` (the candidate square is ``factor`` px wide, whatever its size).
@@ -48,6 +49,7 @@ MAIN_STEPS = (
     Step("rectify", "none"),
     Step("sharpen", "sharpen"),
     Step("finder-pair", "finder-pair"),
+    Step("unwrap", "unwrap"),
     Step("deblur", "deblur", "module", 3.0, stretch=True),
     Step("deblur", "deblur", "side", 128, stretch=True),
     Step("grid", "grid"),

@@ -23,8 +23,9 @@ import cv2
 import numpy as np
 
 from qrdeblur.contrast import stretch_contrast
-from qrdeblur.decode.zxing import read_grey
+from qrdeblur.decode.zxing import located, read_grey
 from qrdeblur.geometry import quad_side
+from qrdeblur.qrspec import modules
 from qrdeblur.restore.blind_kernel import line_starts, refinements
 from qrdeblur.restore.classical import sharpen
 from qrdeblur.scan.config import Step
@@ -33,6 +34,7 @@ from qrdeblur.scan.grid_step import grid_step
 from qrdeblur.scan.locate import Candidate
 from qrdeblur.scan.result import Code
 from qrdeblur.scan.scene import Scene
+from qrdeblur.scan.unwrap import read_unwrapped
 
 Outlines = list[tuple[np.ndarray, str]]
 #: The ``finder-pair`` step upscales a candidate's region to at least this side (px).
@@ -170,6 +172,37 @@ def _finder_pair(scene: Scene, cand: Candidate, step: Step, time_left: float, ti
     return []
 
 
+def _unwrap(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    """Read a code zxing-cpp locates in the candidate's region but cannot decode as one wrapped round a
+    cylinder (:func:`qrdeblur.scan.unwrap.read_unwrapped`: the outline and the columns' bow fitted to
+    the code's function patterns, then resampled flat). Nothing is fitted where zxing-cpp locates no
+    QR code of known version; an outline already fitted (from another candidate) is not fitted again."""
+    quad = np.asarray(cand.quad, dtype=np.float64)
+    side = quad_side(quad)
+    h, w = scene.grey.shape
+    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.3 * side - 8)).astype(int)
+    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.3 * side + 8)).astype(int)
+    region = scene.grey[y0:y1, x0:x1]
+    if min(region.shape) < 32:
+        return []
+    key = ("unwrap-region", x0, y0, x1, y1)
+    if key in scene.cache:
+        return []
+    scene.cache[key] = True
+    for outline, version in located(region):
+        if version is None:
+            continue
+        corners = np.asarray(outline, np.float64) + (x0, y0)
+        centre = tuple(np.round(corners.mean(axis=0) / 4).astype(int))
+        if ("unwrap", centre, version) in scene.cache:
+            continue
+        scene.cache[("unwrap", centre, version)] = True
+        module_px = quad_side(corners) / modules(version)
+        for result, image_corners in read_unwrapped(scene.grey, corners, version, module_px):
+            scene.add(Code.from_result(result, image_corners, step.method))
+    return []
+
+
 #: Step kind (``Step.restore``) -> the function that runs it.
 STEP_KINDS: dict[str, StepFunction] = {
     "none": _crop_step(_as_is, learned=False),
@@ -178,4 +211,5 @@ STEP_KINDS: dict[str, StepFunction] = {
     "grid": _grid,
     "kernel-search": _kernel_search,
     "finder-pair": _finder_pair,
+    "unwrap": _unwrap,
 }
