@@ -36,6 +36,9 @@ QUIET = 4
 DATA_WEIGHT = 0.5
 #: A best fit scoring below this is fitted again from a parallelogram outline.
 RESTART_BELOW = 1.2
+#: Data modules sampled in a fit (at most), and the fit's evaluations (at most).
+MAX_DATA_MODULES = 160
+MAX_EVALUATIONS = 1500
 
 
 def _known(version: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +81,7 @@ def fit(grey: np.ndarray, corners: np.ndarray, version: int, axis: int, module_p
     fixed = function_modules(version) >= 0
     rows, cols = np.nonzero(~fixed)
     data = np.stack([cols + 0.5, rows + 0.5], 1)
+    data = data[:: max(1, len(data) // MAX_DATA_MODULES)]  # an even spread is enough, and faster
     every = np.concatenate([centres, data])
     smooth = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), max(0.5, 0.25 * module_px))
     norm_e = np.linalg.norm(expected)
@@ -102,7 +106,7 @@ def fit(grey: np.ndarray, corners: np.ndarray, version: int, axis: int, module_p
         lambda z: cost(z * scale),
         np.zeros(10),
         method="Powell",
-        options={"xtol": 0.05, "ftol": 1e-4, "maxfev": 1500},
+        options={"xtol": 0.05, "ftol": 1e-4, "maxfev": MAX_EVALUATIONS},
     )
     return res.x * scale, -float(res.fun)
 
