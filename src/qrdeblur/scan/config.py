@@ -42,7 +42,10 @@ class Step:
 
 
 #: First pass over the candidates, best candidate first: the cheap steps (the rectified crop as is,
-#: the classical sharpen, the code read from two finder patterns; a few ms each), the generator on
+#: the classical sharpen, the code read from two finder patterns; a few ms each; a code zxing-cpp
+#: locates, of known version, unwrapped off a cylinder: 50-200 ms, and only where zxing-cpp located a
+#: QR code it could not decode; on the ``hard`` suite's cylinder cell it took the scan from 17 to 34
+#: of 40 codes, while the median time on images zxing-cpp reads alone stayed 29 ms), the generator on
 #: the contrast-stretched crop at 3 px per module and with the code about 128 px wide, then the
 #: module grid on exact outlines.
 MAIN_STEPS = (

@@ -17,6 +17,13 @@ image sampled at the module centres; the code is then resampled upright at
 :data:`PX_PER_MODULE` px per module, the light surround painted in, and zxing-cpp reads it. Only a QR
 code of the located version is reported, and zxing-cpp checks the error correction, so a wrong fit
 cannot produce a false read, only a failed one.
+
+Measured on the ``hard`` suite's cylinder cell (radius 1-3 code widths, turned up to 35 and tilted up
+to 30 degrees): of the 15 codes in its first 20 that zxing-cpp alone does not read, zxing-cpp locates
+14. Fitted from zxing-cpp's outline, the function patterns alone read 12 of them; the data's two-tone
+term, all data modules sampled, 13 (it pins version 1's far corner); at most 160 sampled (as here),
+12, with a fit of 20-45 ms per wrap direction. The restart from a parallelogram outline did not
+recover the code whose far corner zxing-cpp put 5 modules off; it runs only after a poor fit.
 """
 
 from __future__ import annotations
