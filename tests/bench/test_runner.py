@@ -158,7 +158,7 @@ def test_unknown_names_raise_before_anything_is_built_or_written(tmp_path, monke
         run_bench("paper80", ["raw"], ["zxing"], out, progress=False)
     with pytest.raises(UsageError, match="twice"):
         run_bench("paper80", ["raw", "raw"], ["zxing-cpp"], out, progress=False)
-    with pytest.raises(UsageError, match="unknown suite 'nope'; choose one of paper80, speed, photo, shake"):
+    with pytest.raises(UsageError, match="unknown suite 'nope'; choose one of paper80, speed, photo, shake, hard"):
         run_bench("nope", ["raw"], ["zxing-cpp"], out, progress=False)
     assert not out.exists()
 
@@ -206,7 +206,7 @@ def test_the_registry_lists_methods_per_kind():
     assert crop[:2] == ["raw", "sharpen"] and "model[:PATH]" in crop and "paper-g[:PATH]" in crop
     scene = {"zxing-only", "opencv", "scan[:MODEL]", "scan-high[:MODEL]", "oracle"}
     assert set(method_choices().split(", ")) == set(crop) | scene
-    kinds = {"paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene"}
+    kinds = {"paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene", "hard": "scene"}
     assert {s.name: s.kind for s in SUITES.values()} == kinds
     assert get_suite("photo") is SUITES["photo"] and not SUITES["photo"].uses_decoders
     with pytest.raises(UsageError, match="unknown method 'nope' for crop items; choose one of raw"):

@@ -170,3 +170,58 @@ def test_as_uint8_grey_conversions():
     np.testing.assert_array_equal(as_uint8_grey(u16), u16 >> 8)
     with pytest.raises(UsageError, match=r"\(2, 3, 4, 5\)"):
         as_uint8_grey(np.zeros((2, 3, 4, 5), np.uint8))
+
+
+def _symbol_image(symbol, module_px=6, quiet=4):
+    """A segno symbol drawn dark on light (uint8), ``quiet`` modules of white round it."""
+    matrix = np.pad(np.array(symbol.matrix, bool), quiet)
+    return (np.kron(~matrix, np.ones((module_px, module_px), bool)) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("version", ["M1", "M2", "M3", "M4"])
+def test_zxing_reports_micro_qr_only_when_asked_and_never_m1(version):
+    """zxing-cpp 3 reads Micro QR as part of the QR family; M1 (error detection only) is refused even
+    when Micro QR is asked for, M2-M4 only then."""
+    import segno
+    import zxingcpp
+
+    from qrdeblur.decode.zxing import read_as_loaded, read_grey
+
+    image = _symbol_image(segno.make_micro("12345", version=version))
+    raw = [r.text for r in zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.Plain)]
+    assert raw == ["12345"]  # zxing-cpp itself reads it
+    assert read_grey(image, errors=True) == ([], [])
+    assert read_as_loaded(image) == []
+    assert get_decoder("zxing-cpp").decode(image) == []
+    asked = [r.text for r in read_grey(image, micro=True)[0] + read_as_loaded(image, micro=True)]
+    assert asked == ([] if version == "M1" else ["12345", "12345"])
+
+
+def test_zxing_still_reports_a_qr_code_beside_micro_qr():
+    import segno
+
+    from qrdeblur.decode.zxing import read_as_loaded, read_grey
+
+    qr = _symbol_image(segno.make("12345", micro=False))
+    micro = _symbol_image(segno.make_micro("67890", version="M1"))
+    image = np.full((max(qr.shape[0], micro.shape[0]), qr.shape[1] + micro.shape[1]), 255, np.uint8)
+    image[: qr.shape[0], : qr.shape[1]] = qr
+    image[: micro.shape[0], qr.shape[1] :] = micro
+    assert [r.text for r in read_grey(image)[0]] == ["12345"]
+    assert [r.text for r in read_as_loaded(image)] == ["12345"]
+
+
+def test_texture_on_a_curved_can_is_not_read_as_micro_qr():
+    """The hard suite's item 103 (a code on a cylinder): zxing-cpp alone reads the can's texture as an
+    M1 Micro QR code; the wrapper reports nothing that is not the item's payload."""
+    import zxingcpp
+
+    from qrdeblur.bench.suites.hard import HARD_SEED, hard_item
+    from qrdeblur.decode.zxing import read_as_loaded, read_grey
+    from qrdeblur.synth.reserved import hard_payload_specs
+
+    item = hard_item(103, HARD_SEED, hard_payload_specs(104)[103])
+    raw = zxingcpp.read_barcodes(item.image, text_mode=zxingcpp.TextMode.Plain)
+    assert any(r.text not in item.payloads for r in raw)  # the false read this guards against
+    texts = [r.text for r in read_as_loaded(item.image) + read_grey(item.image)[0]]
+    assert set(texts) <= set(item.payloads)

@@ -8,6 +8,16 @@
 
 Texts are zxing-cpp's plain text mode (the content exactly); a GS1 code also gets its human-readable
 form from a second read in zxing-cpp's HRI mode of the same pixels.
+
+Only QR codes (model 2, and model 1) are reported unless a caller asks for Micro QR (``micro=True``),
+and a Micro QR symbol without error correction (M1) never is (:func:`accepted`). Why: zxing-cpp 3's
+``BarcodeFormat.QRCode`` is the whole QR family, Micro QR and rMQR included (2.x read QR codes only).
+An M1 symbol has 3 data codewords and 2 that only detect errors, and its one finder pattern is found in
+any fine texture: on the ``hard`` suite's 280 items zxing-cpp alone read the texture of a curved can
+(item 103) as an M1 code ``3450``, the suite's only false reads, for zxing-only and scan alike. The
+result's ``format`` tells Micro QR apart (its ``symbology_identifier`` is ``]Q1`` like a QR code's), and
+``extra["Version"]`` the Micro version (``M1``..``M4``); its reported ``ec_level`` is not evidence (``L``
+for M1, which corrects nothing). Micro QR M2-M4 correct errors and are accepted when asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +29,10 @@ from qrdeblur.decode.base import DEFAULT_MIN_SIDE, Decoder, DecodeResult, upscal
 from qrdeblur.errors import UsageError
 
 QR = zxingcpp.BarcodeFormat.QRCode
+#: Formats of zxing-cpp 3's QR family that are not QR codes (2.x reads them only when asked by their
+#: own format; an older zxing-cpp may not know them at all).
+_MICRO = getattr(zxingcpp.BarcodeFormat, "MicroQRCode", None)
+_OTHER_QR = tuple(f for f in (getattr(zxingcpp.BarcodeFormat, "RMQRCode", None),) if f is not None)
 _PLAIN = zxingcpp.TextMode.Plain
 BINARIZERS = ("LocalAverage", "GlobalHistogram", "FixedThreshold", "BoolCast")
 
@@ -34,6 +48,26 @@ def _version(barcode) -> int | None:
         return int(barcode.extra.get("Version", 0)) or None
     except (AttributeError, TypeError, ValueError):
         return None
+
+
+def accepted(barcode, micro: bool = False) -> bool:
+    """Whether a zxing-cpp result may be reported: a QR code; a Micro QR code only when ``micro`` and
+    only a symbol with error correction (M2-M4: M1 only detects errors, and texture reads as M1).
+    Located but undecoded results are judged by their format alone."""
+    fmt = barcode.format
+    if fmt in _OTHER_QR:
+        return False
+    if _MICRO is None or fmt != _MICRO:
+        return True
+    if not micro:
+        return False
+    if not barcode.valid:
+        return True
+    try:
+        version = str(barcode.extra.get("Version", ""))
+    except AttributeError:
+        return False
+    return version in ("M2", "M3", "M4")
 
 
 def _binarizer(name: str):
@@ -59,17 +93,19 @@ def _results(image, barcodes: list, scale: float = 1.0, **options) -> list[Decod
     return out
 
 
-def read_as_loaded(image: np.ndarray) -> list[DecodeResult]:
+def read_as_loaded(image: np.ndarray, micro: bool = False) -> list[DecodeResult]:
     """zxing-cpp's default read of ``image`` as loaded: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8.
 
-    Only the text mode differs from zxing-cpp's defaults (plain: the content exactly)."""
+    Only the text mode differs from zxing-cpp's defaults (plain: the content exactly), and only QR codes
+    are reported (``micro``: Micro QR M2-M4 too; :func:`accepted`)."""
     a = np.ascontiguousarray(image)
     if a.ndim == 3 and a.shape[2] in (3, 4):
         fmt = zxingcpp.ImageFormat.RGB if a.shape[2] == 3 else zxingcpp.ImageFormat.RGBA
         a = zxingcpp.ImageView(a, a.shape[1], a.shape[0], fmt)
     elif a.ndim == 3:
         a = np.ascontiguousarray(a[..., 0])
-    return _results(a, zxingcpp.read_barcodes(a, formats=QR, text_mode=_PLAIN))
+    barcodes = zxingcpp.read_barcodes(a, formats=QR, text_mode=_PLAIN)
+    return _results(a, [bc for bc in barcodes if accepted(bc, micro)])
 
 
 def read_grey(
@@ -77,12 +113,14 @@ def read_grey(
     errors: bool = False,
     min_side: int = DEFAULT_MIN_SIDE,
     binarizers: tuple[str, ...] = ("LocalAverage",),
+    micro: bool = False,
 ) -> tuple[list[DecodeResult], list[list[list[float]]]]:
     """(codes read, outlines located but not decoded) in a uint8 grey image, corners in its frame.
 
     The image is upscaled (integer factor, cubic) so its short side is at least ``min_side``; the
     ``binarizers`` are tried in turn until one reads a code. ``errors``: also return the outlines of
-    codes zxing-cpp located and could not decode.
+    codes zxing-cpp located and could not decode. Only QR codes are read and returned as outlines
+    (``micro``: Micro QR M2-M4 too; :func:`accepted`).
     """
     big, factor = upscale_for_decoding(grey, min_side, "cubic")
     ok: list[DecodeResult] = []
@@ -90,11 +128,25 @@ def read_grey(
     for name in binarizers:
         options = {"binarizer": _binarizer(name)}
         barcodes = zxingcpp.read_barcodes(big, formats=QR, text_mode=_PLAIN, return_errors=errors, **options)
+        barcodes = [bc for bc in barcodes if accepted(bc, micro)]
         ok += _results(big, [bc for bc in barcodes if bc.valid], factor, **options)
         failed += [[[x / factor, y / factor] for x, y in corners_of(bc)] for bc in barcodes if not bc.valid]
         if ok:
             break
     return ok, failed
+
+
+def located(grey: np.ndarray, min_side: int = DEFAULT_MIN_SIDE) -> list[tuple[list[list[float]], int | None]]:
+    """(outline, version) of every QR code zxing-cpp located in a uint8 grey image but could not decode,
+    corners in its frame; the version is the one zxing-cpp read off the symbol's size (None when it
+    reported none). For the restoration steps that resample a code on their own grid."""
+    big, factor = upscale_for_decoding(grey, min_side, "cubic")
+    barcodes = zxingcpp.read_barcodes(big, formats=QR, text_mode=_PLAIN, return_errors=True)
+    return [
+        ([[x / factor, y / factor] for x, y in corners_of(bc)], _version(bc))
+        for bc in barcodes
+        if not bc.valid and accepted(bc)
+    ]
 
 
 class ZxingDecoder(Decoder):

@@ -19,21 +19,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from qrdeblur.contrast import stretch_contrast
-from qrdeblur.decode.zxing import read_grey
+from qrdeblur.decode.zxing import located, read_grey
 from qrdeblur.geometry import quad_side
+from qrdeblur.qrspec import modules
 from qrdeblur.restore.blind_kernel import line_starts, refinements
 from qrdeblur.restore.classical import sharpen
 from qrdeblur.restore.latent_kernel import latent_kernel_restorations
 from qrdeblur.scan.config import Step
+from qrdeblur.scan.finder_pair import read_finder_pairs
 from qrdeblur.scan.grid_step import grid_step
 from qrdeblur.scan.locate import Candidate
 from qrdeblur.scan.result import Code
 from qrdeblur.scan.scene import Scene
+from qrdeblur.scan.unwrap import read_unwrapped
 
 Outlines = list[tuple[np.ndarray, str]]
+#: The ``finder-pair`` step upscales a candidate's region to at least this side (px).
+FINDER_PAIR_MIN_SIDE = 400
 StepFunction = Callable[[Scene, Candidate, Step, float, "GeneratorTiming"], Outlines]
 
 
@@ -168,6 +174,65 @@ def _latent_kernel(scene: Scene, cand: Candidate, step: Step, time_left: float, 
     return []
 
 
+def _finder_pair(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    """Read the candidate's region from two of its finder patterns and a guessed third
+    (:func:`qrdeblur.scan.finder_pair.read_finder_pairs`): for a finder taped over, scuffed, lost in a
+    highlight or merged with print, and for codes printed without a quiet zone. The region is
+    upscaled (integer factor, at most 3) to :data:`FINDER_PAIR_MIN_SIDE` px so finder rings of 2-3 px
+    stay separate."""
+    key = ("finder-pair", id(cand))
+    if key in scene.cache:
+        return []
+    scene.cache[key] = True
+    quad = np.asarray(cand.quad, dtype=np.float64)
+    side = quad_side(quad)
+    h, w = scene.grey.shape
+    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.3 * side - 8)).astype(int)
+    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.3 * side + 8)).astype(int)
+    region = scene.grey[y0:y1, x0:x1]
+    if min(region.shape) < 32:
+        return []
+    factor = int(np.clip(np.ceil(FINDER_PAIR_MIN_SIDE / min(region.shape)), 1, 3))
+    if factor > 1:
+        region = cv2.resize(region, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    for result, corners in read_finder_pairs(region):
+        # pixel centres: x in the upscaled region is factor * (x + 0.5) - 0.5 in the region's own
+        image_corners = [[(x + 0.5) / factor - 0.5 + x0, (y + 0.5) / factor - 0.5 + y0] for x, y in corners]
+        scene.add(Code.from_result(result, image_corners, step.method))
+    return []
+
+
+def _unwrap(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
+    """Read a code zxing-cpp locates in the candidate's region but cannot decode as one wrapped round a
+    cylinder (:func:`qrdeblur.scan.unwrap.read_unwrapped`: the outline and the columns' bow fitted to
+    the code's function patterns, then resampled flat). Nothing is fitted where zxing-cpp locates no
+    QR code of known version; an outline already fitted (from another candidate) is not fitted again."""
+    quad = np.asarray(cand.quad, dtype=np.float64)
+    side = quad_side(quad)
+    h, w = scene.grey.shape
+    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.3 * side - 8)).astype(int)
+    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.3 * side + 8)).astype(int)
+    region = scene.grey[y0:y1, x0:x1]
+    if min(region.shape) < 32:
+        return []
+    key = ("unwrap-region", x0, y0, x1, y1)
+    if key in scene.cache:
+        return []
+    scene.cache[key] = True
+    for outline, version in located(region):
+        if version is None:
+            continue
+        corners = np.asarray(outline, np.float64) + (x0, y0)
+        centre = tuple(np.round(corners.mean(axis=0) / 4).astype(int))
+        if ("unwrap", centre, version) in scene.cache:
+            continue
+        scene.cache[("unwrap", centre, version)] = True
+        module_px = quad_side(corners) / modules(version)
+        for result, image_corners in read_unwrapped(scene.grey, corners, version, module_px):
+            scene.add(Code.from_result(result, image_corners, step.method))
+    return []
+
+
 #: Step kind (``Step.restore``) -> the function that runs it.
 STEP_KINDS: dict[str, StepFunction] = {
     "none": _crop_step(_as_is, learned=False),
@@ -176,4 +241,6 @@ STEP_KINDS: dict[str, StepFunction] = {
     "grid": _grid,
     "kernel-search": _kernel_search,
     "latent-kernel": _latent_kernel,
+    "finder-pair": _finder_pair,
+    "unwrap": _unwrap,
 }

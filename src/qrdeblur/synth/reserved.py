@@ -10,7 +10,9 @@ validation sets. :data:`RESERVED` maps each suite to the set of payloads it can 
   :data:`SHAKE_RESERVED_COUNT` codes, from :data:`SHAKE_PAYLOAD_SEED`;
 - ``photo``: :func:`photo_payload_specs` for suites of up to :data:`PHOTO_RESERVED_COUNT` scenes of
   at most :data:`PHOTO_MAX_CODES` codes, from :data:`PHOTO_PAYLOAD_SEED` (a generator of their own,
-  so the list needs no rendering).
+  so the list needs no rendering);
+- ``hard``: :func:`hard_payload_specs` (versions 1-5) for suites of up to :data:`HARD_RESERVED_COUNT`
+  codes, from :data:`HARD_PAYLOAD_SEED`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ PHOTO_MAX_CODES = 3
 SHAKE_PAYLOAD_SEED = 50_501
 #: Payloads are reserved for shake suites of up to this many codes.
 SHAKE_RESERVED_COUNT = 2000
+HARD_PAYLOAD_SEED = 60_601
+#: Payloads are reserved for hard suites of up to this many codes.
+HARD_RESERVED_COUNT = 2100
 
 
 def _photo_payload_text(rng: np.random.Generator, n: int) -> str:
@@ -94,6 +99,19 @@ def shake_payloads() -> frozenset[str]:
     return frozenset(p for p, _, _ in shake_payload_specs(SHAKE_RESERVED_COUNT))
 
 
+def hard_payload_specs(count: int) -> list[tuple[str, int, str]]:
+    """``count`` (payload, version, ECC) triples of the hard suite: versions 1-5, drawn as the photo
+    suite's are, from :data:`HARD_PAYLOAD_SEED`; a prefix of any longer list. (The suite may print a
+    payload at a higher ECC level, and so a larger version; the payload is what is reserved.)"""
+    return photo_payload_specs(count, HARD_PAYLOAD_SEED, max_version=5)
+
+
+@lru_cache(maxsize=1)
+def hard_payloads() -> frozenset[str]:
+    """Every payload a hard suite of up to :data:`HARD_RESERVED_COUNT` codes can use."""
+    return frozenset(p for p, _, _ in hard_payload_specs(HARD_RESERVED_COUNT))
+
+
 @lru_cache(maxsize=1)
 def paper80_payloads() -> frozenset[str]:
     """Every payload of the full ``paper80`` grid (built once, in a few seconds)."""
@@ -107,6 +125,7 @@ RESERVED: dict[str, Callable[[], frozenset[str]]] = {
     "paper80": paper80_payloads,
     "photo": photo_payloads,
     "shake": shake_payloads,
+    "hard": hard_payloads,
 }
 
 

@@ -6,6 +6,10 @@
   to three blurred codes each; ``scene`` methods.
 - ``shake`` (:mod:`.shake`): 200 single codes under camera shake and linear motion of 1-12 module
   widths, in five cells by extent; ``scene`` methods, ``oracle`` among them.
+- ``hard`` (:mod:`.hard`, labels from :mod:`qrdeblur.synth.hard_print` and
+  :mod:`qrdeblur.synth.hard_damage`): 280 mildly blurred codes that break the rules (no quiet zone,
+  a damaged finder, inverted, mirrored, glare, on a cylinder, under hard shadows), one cell per rule;
+  ``scene`` methods.
 
 Each is a :class:`~qrdeblur.bench.suites.base.Suite`: how to build its items, the kind of method it
 runs and how a run is scored. Payloads of every suite are reserved (:mod:`qrdeblur.synth.reserved`):
@@ -14,12 +18,14 @@ the training presets never draw them.
 
 from __future__ import annotations
 
-from qrdeblur.bench.suites import paper80, photo, shake, speed
+from qrdeblur.bench.suites import hard, paper80, photo, shake, speed
 from qrdeblur.bench.suites.base import Suite
 from qrdeblur.errors import UsageError
 
 #: name -> suite; ``qrdeblur bench --suite`` and its help list these.
-SUITES: dict[str, Suite] = {s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE)}
+SUITES: dict[str, Suite] = {
+    s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE, hard.SUITE)
+}
 
 
 def register_suite(suite: Suite) -> None:
