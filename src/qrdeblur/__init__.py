@@ -19,6 +19,7 @@ __version__ = "0.2.0"
 
 _LAZY = {
     "scan": ("qrdeblur.scan", None),  # the subpackage, callable: qrdeblur.scan(image)
+    "scan_video": ("qrdeblur.scan.video", "scan_video"),
     "Code": ("qrdeblur.scan", "Code"),
     "Deblurrer": ("qrdeblur.restore.deblurrer", "Deblurrer"),
     "read_image": ("qrdeblur.imageio", "read_image"),

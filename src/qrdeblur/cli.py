@@ -160,17 +160,56 @@ def deblur(
 @app.command()
 @user_errors
 def scan(
-    inputs: list[Path] = typer.Argument(..., help="Images or folders (searched recursively)."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object per image, one per line."),
+    inputs: list[str] = typer.Argument(
+        ..., help="Images or folders (searched recursively); videos (mp4, mkv, avi, mov, ...), stream URLs "
+        "(rtsp://, http://) and frame patterns (frames/%04d.png) are scanned as videos."
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="One JSON object per line: per image, and per code track of a video."
+    ),
     model: Optional[Path] = typer.Option(None, help="Deblurring model (.onnx); default: scan-wiener-qrunet."),
     budget_ms: Optional[float] = typer.Option(
-        None, help="Time budget per image for the deblurring cascade (ms); default: the effort's (800 / 6000)."
+        None, help="Time budget per image for the deblurring cascade (ms); default: the effort's (800 / 6000); "
+        "per frame of a video: 150."
     ),
     effort: str = typer.Option(
         "normal", help="normal | high: more time and a blind kernel search for hard photos (camera shake)."
     ),
+    every_detection: bool = typer.Option(
+        False, "--every-detection", help="Videos: also a record per code per frame (kind 'detection')."
+    ),
+    sequence: bool = typer.Option(
+        False, "--sequence", help="Read each folder as one video: its images, by name, are the frames."
+    ),
+    fps: Optional[float] = typer.Option(None, help="Videos: frame rate for timestamps of image sequences."),
+    max_gap: int = typer.Option(5, min=0, help="Videos: frames a code may go unread and stay one track."),
+    full_every: int = typer.Option(
+        8, min=1, help="Videos: scan whole frames this often while codes are followed in crops."
+    ),
 ):
-    """Find and decode every QR code in photos, deblurring the ones plain decoding misses."""
+    """Find and decode every QR code in photos, deblurring the ones plain decoding misses; in videos,
+    report each code once per pass through the view."""
+    from qrdeblur.scan.frames import is_video_source
+
+    video_options = dict(every_detection=every_detection, sequence=sequence, fps=fps, max_gap=max_gap,
+                         full_every=full_every)
+    any_read = False
+    images: list[Path] = []
+    for item in [*inputs, None]:
+        is_video = item is not None and (is_video_source(item) or (sequence and Path(item).is_dir()))
+        if (item is None or is_video) and images:
+            any_read = _scan_images(images, json_out, model, budget_ms, effort) or any_read
+            images = []
+        if is_video:
+            any_read = _scan_video(item, json_out, model, budget_ms, effort, **video_options) or any_read
+        elif item is not None:
+            images.append(Path(item))
+    if not any_read:
+        raise typer.Exit(1)
+
+
+def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort) -> bool:
+    """Scan images and folders; True when at least one image was read without error."""
     from qrdeblur.scan.batch import scan_paths
 
     any_read = False
@@ -187,8 +226,80 @@ def scan(
         for code in record["codes"]:
             shown = code.get("hri") or code["text"]  # a GS1 code in its human-readable form; --json has the data
             typer.echo(f"{record['path']}: {shown!r} [{code['method']}] ({record['ms']:.0f} ms)")
-    if not any_read:
-        raise typer.Exit(1)
+    return any_read
+
+
+def _scan_video(source: str, json_out: bool, model, budget_ms, effort, every_detection: bool, **options) -> bool:
+    """Scan one video and print its tracks; a source that cannot be read is one line on stderr.
+
+    The progress bar (frames, fps, codes) goes to stderr, and only when stderr is a terminal; stdout
+    stays the records alone. Returns True when the video was read to its end.
+    """
+    from qrdeblur.scan.video import scan_video
+
+    def show_detection(det) -> None:
+        if json_out:
+            typer.echo(json.dumps({"path": source, **det.to_dict()}, ensure_ascii=False))
+        else:
+            shown = det.code.hri or det.code.text
+            typer.echo(f"{source}: frame {det.frame}: {shown!r} [{det.code.method}] (track {det.track})")
+
+    def show_track(track) -> None:
+        record = {"path": source, **track.to_dict()}
+        if json_out:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+            return
+        span = ""
+        if record["first_t"] is not None:
+            span = f"{record['first_t']:.2f}-{record['last_t']:.2f} s, "
+        shown = record.get("hri") or record["text"]
+        typer.echo(
+            f"{source}: {shown!r} [{record['method']}] frames {record['first_frame']}-{record['last_frame']} "
+            f"({span}read in {record['frames_seen']})"
+        )
+
+    bar = _VideoProgress(source) if sys.stderr.isatty() else None
+    found = 0
+    try:
+        tracks = scan_video(source, model=model, budget_ms=budget_ms, effort=effort,
+                            on_detection=show_detection if every_detection else None,
+                            on_progress=bar.update if bar is not None else None, **options)
+        for track in tracks:
+            show_track(track)
+            found += 1
+    except UsageError as exc:
+        typer.echo(f"qrdeblur: error: {exc}", err=True)
+        return False
+    finally:
+        if bar is not None:
+            bar.close()
+    if not json_out and found == 0:
+        typer.echo(f"{source}: no QR code found")
+    return True
+
+
+class _VideoProgress:
+    """A rich progress bar on stderr for one video: frames (of the total when known), fps, codes."""
+
+    def __init__(self, source: str):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
+            TextColumn("{task.fields[fps]:.1f} fps"), TextColumn("{task.fields[codes]} codes"),
+            TimeElapsedColumn(), console=Console(stderr=True), redirect_stdout=False, redirect_stderr=False,
+        )
+        name = source if len(source) <= 40 else "..." + source[-37:]
+        self.task = self.progress.add_task(name, total=None, fps=0.0, codes=0)
+        self.progress.start()
+
+    def update(self, stats) -> None:
+        self.progress.update(self.task, completed=stats.frames, total=stats.frame_count, fps=stats.fps,
+                             codes=stats.tracks)
+
+    def close(self) -> None:
+        self.progress.stop()
 
 
 def _suite_help() -> str:

@@ -9,6 +9,9 @@ Example:
     >>> from qrdeblur.scan import scan
     >>> [(c.text, c.method) for c in scan("parcel.jpg")]          # doctest: +SKIP
     [('https://example.com/p/123', 'raw'), ('LOT 42-7781', 'deblur')]
+
+Videos, image sequences and streams: ``scan_video(source)`` yields one track per code per pass
+through the view (:mod:`qrdeblur.scan.video`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from qrdeblur.scan.api import DEFAULT_BUDGET_MS, load_deblurrer, scan
 from qrdeblur.scan.cascade import Cascade
 from qrdeblur.scan.config import ALT_STEPS, MAIN_STEPS, CascadeConfig, Step
 from qrdeblur.scan.result import Attempt, Code
+from qrdeblur.scan.track import Detection, Track
+from qrdeblur.scan.video import scan_video
 
 __all__ = [
     "ALT_STEPS",
@@ -29,9 +34,12 @@ __all__ = [
     "Cascade",
     "CascadeConfig",
     "Code",
+    "Detection",
     "Step",
+    "Track",
     "load_deblurrer",
     "scan",
+    "scan_video",
 ]
 
 
