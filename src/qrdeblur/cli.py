@@ -258,7 +258,7 @@ def _scan_video(source: str, json_out: bool, model, budget_ms, effort, every_det
             f"({span}read in {record['frames_seen']})"
         )
 
-    bar = _VideoProgress(source) if sys.stderr.isatty() else None
+    bar = _VideoProgress(source) if _stderr_is_terminal() else None
     found = 0
     try:
         tracks = scan_video(source, model=model, budget_ms=budget_ms, effort=effort,
@@ -276,6 +276,10 @@ def _scan_video(source: str, json_out: bool, model, budget_ms, effort, every_det
     if not json_out and found == 0:
         typer.echo(f"{source}: no QR code found")
     return True
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 class _VideoProgress:

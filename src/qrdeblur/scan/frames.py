@@ -130,7 +130,8 @@ class _Capture(FrameSource):
         if not self._cap.isOpened():
             self._cap.release()
             if url:
-                raise _fail(name, f"cannot open the stream (refused, no answer within {TIMEOUT_MS // 1000} s, or not a video)")
+                wait = f"{TIMEOUT_MS // 1000} s"
+                raise _fail(name, f"cannot open the stream (refused, no answer within {wait}, or not a video)")
             raise _fail(name, "cannot open as a video (not a video file, truncated, or a codec FFmpeg lacks)")
         native = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps or (native if math.isfinite(native) and 0 < native < 1000 else None)

@@ -150,7 +150,7 @@ class Tracker:
     """Joins each frame's detections into tracks; returns the tracks that completed.
 
     Args:
-        max_gap: frames a code may go unread before its track completes.
+        max_gap: consecutive frames a code may go unread and its next read still continue its track.
     """
 
     def __init__(self, max_gap: int = 5):
@@ -161,8 +161,8 @@ class Tracker:
         self._next_id = 0
 
     def expire(self, frame: int) -> list[Track]:
-        """Complete the tracks not read for more than ``max_gap`` frames before ``frame``."""
-        done = [t for t in self.live if frame - t.last.frame > self.max_gap]
+        """Complete the tracks whose code went unread in more than ``max_gap`` frames before ``frame``."""
+        done = [t for t in self.live if frame - t.last.frame - 1 > self.max_gap]
         self.live = [t for t in self.live if t not in done]
         return sorted(done, key=lambda t: t.id)
 
