@@ -88,7 +88,23 @@ class _Scanner:
         codes = scan(frame.image, budget_ms=self.budget_ms, deblurrer=self.deblurrer, effort=self.effort)
         return [Detection(frame.index, frame.t, c) for c in codes]
 
-    def crop(self, frame: Frame, centre: np.ndarray, half: float) -> list[Detection]:
+    def near(self, frame: Frame, key, centre: np.ndarray, side: float, half: float, gate: float):
+        """Look for the code ``key`` (payload) near ``centre``: the plain reads of the crop first
+        (a few ms), then, when they miss it and the code is predicted wholly in view, the cascade with
+        the budget (a code mostly out of view cannot be restored; a code leaving the view would
+        otherwise cost a whole budget per frame until its track ends).
+
+        Returns:
+            (every read in the crop, the read of ``key`` within ``gate`` of ``centre`` or None).
+        """
+        dets = self.crop(frame, centre, half, 0.0)
+        hit = _match(key, dets, centre, gate)
+        if hit is None and self.budget_ms > 0 and _inside(centre, side, frame.image.shape):
+            dets += self.crop(frame, centre, half, self.budget_ms)
+            hit = _match(key, dets, centre, gate)
+        return dets, hit
+
+    def crop(self, frame: Frame, centre: np.ndarray, half: float, budget_ms: float) -> list[Detection]:
         """The codes read in the square of half-side ``half`` around ``centre`` (frame coordinates)."""
         h, w = frame.image.shape
         x0, y0 = max(0, int(centre[0] - half)), max(0, int(centre[1] - half))
@@ -97,7 +113,7 @@ class _Scanner:
             return []
         self.stats.crop_scans += 1
         crop = np.ascontiguousarray(frame.image[y0:y1, x0:x1])
-        codes = scan(crop, budget_ms=self.budget_ms, deblurrer=self.deblurrer, effort=self.effort)
+        codes = scan(crop, budget_ms=budget_ms, deblurrer=self.deblurrer, effort=self.effort)
         return [Detection(frame.index, frame.t, _shift(c, x0, y0)) for c in codes]
 
 
@@ -108,14 +124,22 @@ def _window(side: float, speed: float, gap: int) -> float:
     return side * (1.0 + 0.25 * (gap - 1)) + 0.5 * speed * gap + 4
 
 
-def _match(track: Track, dets: list[Detection], centre: np.ndarray, gate: float) -> Detection | None:
-    """The read of ``track``'s payload nearest ``centre`` within ``gate`` pixels, if any."""
+def _match(key, dets: list[Detection], centre: np.ndarray, gate: float) -> Detection | None:
+    """The read of payload ``key`` nearest ``centre`` within ``gate`` pixels, if any."""
     best, best_d = None, gate
     for det in dets:
         d = float(np.linalg.norm(det.centre - centre))
-        if det.key == track.key and d <= best_d:
+        if det.key == key and d <= best_d:
             best, best_d = det, d
     return best
+
+
+def _inside(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
+    """Whether at least three quarters of a code of side ``side`` centred at ``centre`` lie inside the
+    frame each way (the cascade reads a code whose edge is cut off by a few modules, not by more)."""
+    h, w = shape
+    m = side / 4
+    return m <= centre[0] <= w - m and m <= centre[1] <= h - m
 
 
 def _in_view(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
@@ -194,9 +218,10 @@ def scan_video(
                     if not _in_view(centre, side, frame.image.shape):
                         continue
                     gap = n - track.last.frame
-                    found = scanner.crop(frame, centre, _window(side, float(np.linalg.norm(track.velocity)), gap))
+                    half = _window(side, float(np.linalg.norm(track.velocity)), gap)
+                    found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n))
                     dets += found
-                    if gap == 1 and _match(track, found, centre, track.gate(n)) is None:
+                    if gap == 1 and hit is None and _inside(centre, side, frame.image.shape):
                         need_full = True  # it may have left the prediction: look everywhere, once
             if need_full:
                 dets += scanner.full(frame)
@@ -232,8 +257,8 @@ def _look_back(track: Track, recent: deque, scanner: _Scanner) -> list[Detection
             break
         centre = first.centre - track.velocity
         speed = float(np.linalg.norm(track.velocity))
-        found = _dedupe(scanner.crop(frame, centre, _window(first.side, speed, 1)))
-        det = _match(track, found, centre, first.side + 0.5 * speed)  # the gate of a read one frame on
+        half = _window(first.side, speed, 1)
+        _, det = scanner.near(frame, track.key, centre, first.side, half, first.side + 0.5 * speed)
         if det is None:
             break
         track.prepend(det)
