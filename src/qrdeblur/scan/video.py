@@ -46,7 +46,7 @@ FRAME_BUDGET_MS = 150.0
 #: Frames between whole-frame scans while codes are tracked in crops (a new code is found at most
 #: this many frames late, and then followed back to its first frame).
 FULL_EVERY = 8
-#: Frames a code may go unread before its track completes.
+#: Consecutive frames a code may go unread (blurred, hidden) and its next read still continue its track.
 MAX_GAP = 5
 
 
@@ -171,8 +171,8 @@ def scan_video(
 ) -> Iterator[Track]:
     """Scan a video, image sequence or stream; yield each code's track as it completes.
 
-    A track completes when its code has not been read for more than ``max_gap`` frames, or at the
-    end of the video; tracks completing on the same frame come in the order of their first reads.
+    A track completes when its code has gone unread for more than ``max_gap`` consecutive frames, or
+    at the end of the video; tracks completing on the same frame come in the order of their first reads.
 
     Args:
         source: video file (mp4, mkv, avi, mov, ...), stream URL (rtsp://, http://, ...), frame
@@ -182,7 +182,7 @@ def scan_video(
         budget_ms: cascade budget per scan of a frame or crop (None: :data:`FRAME_BUDGET_MS`).
         fps: frame rate for timestamps where the source has none (image sequences).
         sequence: read a folder as one image sequence.
-        max_gap: frames a code may go unread before its track completes.
+        max_gap: consecutive frames a code may go unread and its next read still continue its track.
         full_every: scan whole frames at least this often while codes are tracked in crops.
         shortcut: look for tracked codes in crops around their predicted places first (False: scan
             every frame whole; for comparison).
