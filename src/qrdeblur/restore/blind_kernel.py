@@ -116,7 +116,9 @@ def refinements(
     ridge: float = RIDGE,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(kernel, Wiener restoration of ``observed`` (float [0, 1]) under it): ``start``'s, then each refined
-    kernel's, ``rounds`` refinements on a support ``grow`` px wider each way than the start's."""
+    kernel's, ``rounds`` refinements on a support ``grow`` px wider each way than the start's (the
+    wrap-around :func:`fit_kernel`: from a binarised restoration, the valid-region fit refined no better,
+    5, 4, 5, 1, 1 of 6 per cell from the best straight line against 6, 6, 6, 1, 1)."""
     k = start
     side = max(start.shape) + 2 * grow
     side += 1 - side % 2

@@ -70,10 +70,11 @@ ALT_STEPS = (
 )
 
 
-#: What a scan given more effort adds after the alternatives (``effort="high"``): the blind kernel
-#: search on every candidate still unread, seconds per candidate, for blur no parametric estimate
-#: describes (camera shake over 2-6 module widths).
-HIGH_EFFORT_STEPS = (Step("kernel-search", "kernel-search"),)
+#: What a scan given more effort adds after the alternatives (``effort="high"``), on every candidate
+#: still unread: the learned, non-parametric blur estimate (a network's picture of the sharp scene,
+#: the kernel fitted to it), then the blind kernel search from straight-line starts; for blur no
+#: parametric estimate describes (camera shake, long motion), up to seconds per candidate.
+HIGH_EFFORT_STEPS = (Step("latent-kernel", "latent-kernel"), Step("kernel-search", "kernel-search"))
 
 
 @dataclass
