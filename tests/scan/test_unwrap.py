@@ -54,3 +54,14 @@ def test_a_located_code_with_its_data_destroyed_reads_nothing():
     assert outlines  # zxing-cpp locates it, and cannot decode it
     corners, version = outlines[0]
     assert read_unwrapped(image, corners, version, 5.0) == []
+
+
+def test_sampling_more_points_than_remap_takes_in_one_column():
+    from qrdeblur.scan.unwrap import _sample
+
+    image = np.arange(200 * 300, dtype=np.float32).reshape(200, 300)
+    rng = np.random.default_rng(0)
+    points = np.c_[rng.integers(0, 300, 40_000), rng.integers(0, 200, 40_000)].astype(np.float64)
+    got = _sample(image, points)
+    assert got.shape == (40_000,)
+    assert np.array_equal(got, image[points[:, 1].astype(int), points[:, 0].astype(int)])

@@ -74,8 +74,20 @@ def module_map(params: np.ndarray, corners: np.ndarray, n: int, axis: int):
 
 
 def _sample(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    xy = points.astype(np.float32).reshape(-1, 1, 2)
-    return cv2.remap(image, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).ravel()
+    """``image`` at ``points`` ((N, 2) x, y), bilinear. The points are laid out in rows of at most
+    :data:`_SAMPLE_ROW` (cv2.remap refuses maps with 32767 rows or more, which a large code's module
+    samples reach)."""
+    xy = points.astype(np.float32).reshape(-1, 2)
+    n = len(xy)
+    rows = -(-n // _SAMPLE_ROW) if n else 1
+    grid = np.zeros((rows * _SAMPLE_ROW, 2), np.float32)
+    grid[:n] = xy
+    grid = grid.reshape(rows, _SAMPLE_ROW, 2)
+    out = cv2.remap(image, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.ravel()[:n]
+
+
+_SAMPLE_ROW = 1024
 
 
 def fit(grey: np.ndarray, corners: np.ndarray, version: int, axis: int, module_px: float):
