@@ -28,9 +28,9 @@ Measured at 3 sequences per cell (``conveyor_suite(per_cell=3)``, 390 frames, mp
 under load, one thread, the shipped generator): codes read by ``frame-any`` / ``video`` per cell
 1-3: 5/5 and 5/5, 3-5: 5/5 and 4/5, 5-7: 0/5 and 0/5, 7-10: 0/4 and 0/4; no false reads, no
 duplicates; 6.6-7.6 frames per second for ``frame-any``, 12-58 for ``video`` (fastest where nothing
-is read: only every eighth frame is scanned whole). The code ``video`` misses in 3-5 is read in a few
-frames between two whole-frame scans, which the tracking shortcut never looks at. Past 5 modules of
-blur neither reads anything within the per-frame budget.
+is read: only every eighth frame is scanned whole). The code ``video`` misses in 3-5 is read by
+``frame-any`` in one frame (12 of 30), between two whole-frame scans (8 and 16), which the tracking
+shortcut never looks at. Past 5 modules of blur neither reads anything within the per-frame budget.
 """
 
 from __future__ import annotations
