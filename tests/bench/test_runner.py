@@ -205,8 +205,12 @@ def test_the_registry_lists_methods_per_kind():
     crop = method_choices("crop").split(", ")
     assert crop[:2] == ["raw", "sharpen"] and "model[:PATH]" in crop and "paper-g[:PATH]" in crop
     scene = {"zxing-only", "opencv", "scan[:MODEL]", "scan-high[:MODEL]", "oracle"}
-    assert set(method_choices().split(", ")) == set(crop) | scene
-    kinds = {"paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene", "hard": "scene"}
+    video = {"frame-any[:MODEL]", "video[:MODEL]"}
+    assert method_choices("video") == "frame-any[:MODEL], video[:MODEL]"
+    assert set(method_choices().split(", ")) == set(crop) | scene | video
+    kinds = {
+        "paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene", "hard": "scene", "conveyor": "video"
+    }
     assert {s.name: s.kind for s in SUITES.values()} == kinds
     assert get_suite("photo") is SUITES["photo"] and not SUITES["photo"].uses_decoders
     with pytest.raises(UsageError, match="unknown method 'nope' for crop items; choose one of raw"):
@@ -231,8 +235,8 @@ def test_oracle_without_psf_is_a_usage_error(tiny_items):
 def test_register_method_rejects_bad_names_and_kinds():
     with pytest.raises(UsageError):
         register_method("a:b", lambda arg: None)
-    with pytest.raises(UsageError, match="unknown method kind 'video'; choose one of crop, scene"):
-        register_method("fine", lambda arg: None, kind="video")
+    with pytest.raises(UsageError, match="unknown method kind 'audio'; choose one of crop, scene, video"):
+        register_method("fine", lambda arg: None, kind="audio")
     assert "raw" in methods_mod.METHODS and "fine" not in methods_mod.METHODS
 
 

@@ -15,6 +15,7 @@ from qrdeblur.bench.suites.photo import photo_suite
 from qrdeblur.bench.suites.speed import speed
 from qrdeblur.synth.paper80 import paper80_crops
 from qrdeblur.synth.reserved import (
+    conveyor_payloads,
     hard_payloads,
     is_reserved_payload,
     paper80_payloads,
@@ -75,5 +76,5 @@ def test_reserved_payloads_are_pinned_and_cover_every_suite():
     for items in (speed(), paper80_crops(per_cell=1)):  # smaller paper80 draws reuse its payloads
         assert all(is_reserved_payload(p) for it in items for p in it.payloads)
     assert not is_reserved_payload("NOT A BENCH PAYLOAD 1")
-    assert reserved_payloads() == reserved | shake_payloads() | hard_payloads()
-    assert all(is_reserved_payload(p) for p in shake_payloads() | hard_payloads())
+    assert reserved_payloads() == reserved | shake_payloads() | hard_payloads() | conveyor_payloads()
+    assert all(is_reserved_payload(p) for p in shake_payloads() | hard_payloads() | conveyor_payloads())

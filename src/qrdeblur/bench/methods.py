@@ -9,6 +9,12 @@ Each method declares the kind of item it handles, and a suite runs methods of it
   each restored image.
 - ``scene`` methods read whole photos (:class:`~qrdeblur.bench.suites.photo_scene.PhotoItem`):
   ``read(rgb uint8 image) -> set of decoded texts``, each with the decoder it reads with (``decoder``).
+- ``video`` methods read video files (:class:`~qrdeblur.bench.suites.conveyor.ConveyorItem`):
+  ``read_video(path) -> VideoRead``: every code reported, once per report (a code reported twice is
+  counted as a duplicate), and the frames read. ``frame-any`` scans each frame on its own
+  (:func:`qrdeblur.scan.scan` with the per-frame budget of :func:`~qrdeblur.scan.scan_video`) and
+  reports each text read in any frame once; ``video`` reports one code per track
+  (:func:`qrdeblur.scan.scan_video`).
 
 A spec is ``"name"`` or ``"name:ARG"``; the entry's factory receives ARG (or None). Adding a method is
 one call::
@@ -35,7 +41,7 @@ import numpy as np
 from qrdeblur.errors import UsageError
 
 #: Item kinds, and what a method of each kind does with an item.
-KINDS = {"crop": "restores crops of whole codes", "scene": "reads whole photos"}
+KINDS = {"crop": "restores crops of whole codes", "scene": "reads whole photos", "video": "reads videos"}
 
 
 class CropMethod(Protocol):
@@ -53,6 +59,27 @@ class SceneMethod(Protocol):
     decoder: str
 
     def read(self, image: np.ndarray) -> set[str]: ...
+
+
+@dataclass
+class VideoRead:
+    """What a ``video`` method reports for one video: ``texts``, one entry per code reported (a text
+    twice: reported twice), ``frames`` read, and ``per_frame_reads`` (reads counted frame by frame,
+    what a plain frame loop would report; None where the method does not count them)."""
+
+    texts: list[str]
+    frames: int
+    per_frame_reads: int | None = None
+
+
+class VideoMethod(Protocol):
+    """What the runner needs from a ``video`` method (``warm_up(path)`` is optional: one untimed read
+    of a frame, so first-call costs are not charged to the first video)."""
+
+    name: str
+    decoder: str
+
+    def read_video(self, path: Path) -> VideoRead: ...
 
 
 MethodFactory = Callable[[str | None], Any]
@@ -230,6 +257,60 @@ def _oracle(arg: str | None) -> SceneMethod:
     return OracleReader()
 
 
+# ----------------------------------------------------------------------------------- video methods
+
+
+@dataclass
+class _VideoReader:
+    """A video method over the scanner: ``frame-any`` (``tracks`` False) or ``video``."""
+
+    name: str
+    deblurrer: Any
+    tracks: bool
+    decoder: str = "zxing-cpp"
+
+    def warm_up(self, path: Path) -> None:
+        from qrdeblur.scan import scan
+        from qrdeblur.scan.frames import open_frames
+        from qrdeblur.scan.video import FRAME_BUDGET_MS
+
+        with open_frames(path) as frames:
+            for frame in frames:
+                scan(frame.image, budget_ms=FRAME_BUDGET_MS, deblurrer=self.deblurrer)
+                break
+
+    def read_video(self, path: Path) -> VideoRead:
+        from qrdeblur.scan import scan, scan_video
+        from qrdeblur.scan.frames import open_frames
+        from qrdeblur.scan.video import FRAME_BUDGET_MS
+
+        if self.tracks:
+            progress = []
+            tracks = list(scan_video(path, deblurrer=self.deblurrer, on_progress=progress.append))
+            return VideoRead([t.text for t in tracks], progress[-1].frames if progress else 0)
+        seen: dict[str, None] = {}
+        frames = reads = 0
+        with open_frames(path) as source:
+            for frame in source:
+                texts = {c.text for c in scan(frame.image, budget_ms=FRAME_BUDGET_MS, deblurrer=self.deblurrer)}
+                reads += len(texts)
+                seen.update(dict.fromkeys(sorted(texts)))
+                frames += 1
+        return VideoRead(list(seen), frames, reads)
+
+
+def _video_method(base: str, tracks: bool) -> MethodFactory:
+    def factory(arg: str | None):
+        from qrdeblur.scan import load_deblurrer
+
+        if arg is not None and not Path(arg).exists():
+            raise UsageError(f"{arg}: model file not found (method {base}:{arg})")
+        name = base if arg is None else f"{base}:{arg}"
+        return _VideoReader(name, load_deblurrer(arg), tracks)
+
+    return factory
+
+
 #: name -> entry; the help of ``qrdeblur bench`` and the errors list these, per kind.
 METHODS: dict[str, MethodEntry] = {
     "raw": MethodEntry("crop", _raw),
@@ -246,6 +327,8 @@ METHODS: dict[str, MethodEntry] = {
     "scan": MethodEntry("scene", _scan, "MODEL"),
     "scan-high": MethodEntry("scene", _scan_high, "MODEL"),
     "oracle": MethodEntry("scene", _oracle),
+    "frame-any": MethodEntry("video", _video_method("frame-any", tracks=False), "MODEL"),
+    "video": MethodEntry("video", _video_method("video", tracks=True), "MODEL"),
 }
 
 

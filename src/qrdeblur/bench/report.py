@@ -23,7 +23,9 @@ def summary_decoder(result: BenchResult) -> str:
 def summary(result: BenchResult) -> dict:
     """The summary.json content for the decoder of :func:`summary_decoder`.
 
-    ``{"suite", "decoder", "methods": {name: {"decode_rate": mean over cells, "ms_per_image": median}}}``.
+    ``{"suite", "decoder", "methods": {name: {"decode_rate": mean over cells, "ms_per_image": median}}}``,
+    each method's entry extended by ``result.details[name]`` and the whole by ``result.meta`` where the
+    suite's kind gives them (``video``: per-cell codes, reads, false reads, duplicates, fps; the codec).
     """
     decoder = summary_decoder(result)
     methods = {}
@@ -34,8 +36,9 @@ def summary(result: BenchResult) -> dict:
         methods[m] = {
             "decode_rate": round(float(np.mean([r.rate for r in rows])), 4),
             "ms_per_image": round(float(np.median([r.ms_per_image for r in rows])), 3),
+            **result.details.get(m, {}),
         }
-    return {"suite": result.suite, "decoder": decoder, "methods": methods}
+    return {"suite": result.suite, "decoder": decoder, "methods": methods, **result.meta}
 
 
 def _rate(result: BenchResult, method: str, decoder: str, cell: str) -> float:

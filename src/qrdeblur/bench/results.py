@@ -34,7 +34,9 @@ class BenchResult:
     """All rows of one run, with the method, decoder and cell orders as run.
 
     ``totals`` holds one row per method over every cell (cell ``all``) where the suite's kind reports
-    one, and ``notes`` the summary lines the command line prints besides the table.
+    one, and ``notes`` the summary lines the command line prints besides the table. ``details``
+    (method -> dict) and ``meta`` (dict) go into summary.json as they are, where a suite's kind has
+    more to say than a rate and a time per image (``video``: per-cell counts, the codec).
     """
 
     suite: str
@@ -44,6 +46,8 @@ class BenchResult:
     rows: list[BenchRow] = field(default_factory=list)
     totals: dict[str, BenchRow] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    details: dict[str, dict] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
 
     def row(self, method: str, decoder: str, cell: str) -> BenchRow:
         """The row of one (method, decoder, cell); KeyError when absent."""

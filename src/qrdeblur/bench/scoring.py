@@ -12,6 +12,11 @@ decoder's results (a wrong text is a failure).
 photos); ``n`` counts the codes present and ``decoded`` those read with the right payload; texts read
 that are not in the photo are false reads. Speed is also split by whether zxing-cpp alone reads the
 photo completely (the cascade has nothing to do there) or not.
+
+``video``: each method reads each video once, timed with the video's decoding (frames per second over
+a cell: its frames over the seconds its videos took). A code counts as read when its text is reported;
+texts reported that are not in the video are false reads, and a text reported more than once in one
+video is a duplicate (every code of the ``conveyor`` suite passes through the view once).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from qrdeblur.bench.methods import CropMethod, SceneMethod, read_zxing
+from qrdeblur.bench.methods import CropMethod, SceneMethod, VideoMethod, read_zxing
 from qrdeblur.bench.progress import Progress
 from qrdeblur.bench.results import BenchResult, BenchRow
 from qrdeblur.errors import UsageError
@@ -165,3 +170,94 @@ def scene_scorer(cell_order):
 
     return score
 
+
+
+def score_videos(
+    suite: str,
+    methods: Sequence[VideoMethod],
+    decoders: Sequence[Any],
+    items: Sequence[Any],
+    progress: Progress,
+    cell_order: Sequence[str] = (),
+) -> BenchResult:
+    """Read every video with each method; rows per method x cell (the method's own decoder).
+
+    ``n`` counts the codes in the cell's videos and ``decoded`` those reported; ``ms_per_image`` is the
+    time per frame (the cell's seconds over its frames, decoding the video included). Each row's
+    ``extra``: ``false_reads`` (must be 0), ``duplicates`` (reports beyond the first of a code in one
+    video), ``fps``, ``frames``, ``videos``, and for ``frame-any`` ``per_frame_reads`` (what a plain frame
+    loop would report). The result's ``totals`` hold cell ``all``, ``notes`` one line per method, and
+    ``details`` the per-cell counts summary.json carries.
+    """
+    present = list(dict.fromkeys(item.cell for item in items))
+    cells = [c for c in cell_order if c in present] + [c for c in present if c not in cell_order]
+    result = BenchResult(suite, [m.name for m in methods], sorted({m.decoder for m in methods}), cells)
+    result.meta["video_codec"] = sorted({getattr(item, "codec", "?") for item in items})
+    progress.start(len(methods) * len(items))
+    for method in methods:
+        progress.describe(method.name)
+        warm_up = getattr(method, "warm_up", None)
+        if warm_up is not None:
+            warm_up(items[0].path)
+        per_cell: dict[str, dict] = {}
+        for item in items:
+            t0 = time.perf_counter()
+            read = method.read_video(item.path)
+            seconds = time.perf_counter() - t0
+            truth = {_normalise(p) for p in item.payloads}
+            texts = [_normalise(t) for t in read.texts]
+            reported = set(texts)
+            for cell in (item.cell, "all"):
+                acc = per_cell.setdefault(
+                    cell, {"n": 0, "decoded": 0, "false": 0, "dup": 0, "frames": 0, "s": 0.0, "videos": 0, "pfr": 0}
+                )
+                acc["n"] += len(truth)
+                acc["decoded"] += len(reported & truth)
+                acc["false"] += len(reported - truth)
+                acc["dup"] += len(texts) - len(reported)
+                acc["frames"] += read.frames
+                acc["s"] += seconds
+                acc["videos"] += 1
+                if read.per_frame_reads is None or acc["pfr"] is None:
+                    acc["pfr"] = None
+                else:
+                    acc["pfr"] += read.per_frame_reads
+            progress.advance()
+        details: dict[str, dict] = {}
+        for cell in [*cells, "all"]:
+            acc = per_cell[cell]
+            rate = acc["decoded"] / acc["n"] if acc["n"] else 0.0
+            fps = acc["frames"] / acc["s"] if acc["s"] > 0 else 0.0
+            ms = 1000.0 * acc["s"] / acc["frames"] if acc["frames"] else 0.0
+            extra = {
+                "false_reads": acc["false"],
+                "duplicates": acc["dup"],
+                "fps": round(fps, 2),
+                "frames": acc["frames"],
+                "videos": acc["videos"],
+            }
+            if acc["pfr"] is not None:
+                extra["per_frame_reads"] = acc["pfr"]
+            row = BenchRow(
+                method.name, method.decoder, cell, acc["n"], acc["decoded"], round(rate, 4), round(ms, 3), extra
+            )
+            details[cell] = {"codes": acc["n"], "read": acc["decoded"], **extra}
+            if cell != "all":
+                result.rows.append(row)
+                continue
+            result.totals[method.name] = row
+            result.notes.append(
+                f"{method.name}: {acc['decoded']}/{acc['n']} codes read ({rate:.1%}) in {acc['videos']} videos, "
+                f"{acc['false']} false reads, {acc['dup']} duplicates, {fps:.1f} frames per second"
+            )
+        result.details[method.name] = {"cells": details}
+    return result
+
+
+def video_scorer(cell_order):
+    """A suite's ``score`` for video items: :func:`score_videos` with the suite's cells in ``cell_order``."""
+
+    def score(suite, methods, decoders, items, progress):
+        return score_videos(suite, methods, decoders, items, progress, cell_order=cell_order)
+
+    return score

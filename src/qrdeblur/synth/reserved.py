@@ -12,7 +12,10 @@ validation sets. :data:`RESERVED` maps each suite to the set of payloads it can 
   at most :data:`PHOTO_MAX_CODES` codes, from :data:`PHOTO_PAYLOAD_SEED` (a generator of their own,
   so the list needs no rendering);
 - ``hard``: :func:`hard_payload_specs` (versions 1-5) for suites of up to :data:`HARD_RESERVED_COUNT`
-  codes, from :data:`HARD_PAYLOAD_SEED`.
+  codes, from :data:`HARD_PAYLOAD_SEED`;
+- ``conveyor``: :func:`conveyor_payload_specs` (versions 1-6) for suites of up to
+  :data:`CONVEYOR_RESERVED_COUNT` sequences of at most :data:`CONVEYOR_MAX_CODES` codes, from
+  :data:`CONVEYOR_PAYLOAD_SEED`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ SHAKE_RESERVED_COUNT = 2000
 HARD_PAYLOAD_SEED = 60_601
 #: Payloads are reserved for hard suites of up to this many codes.
 HARD_RESERVED_COUNT = 2100
+CONVEYOR_PAYLOAD_SEED = 70_701
+#: Payloads are reserved for conveyor suites of up to this many sequences.
+CONVEYOR_RESERVED_COUNT = 1000
+#: Codes per conveyor sequence at most (sequence ``i`` holds codes ``3 i .. 3 i + 2`` of the list).
+CONVEYOR_MAX_CODES = 3
 
 
 def _photo_payload_text(rng: np.random.Generator, n: int) -> str:
@@ -112,6 +120,18 @@ def hard_payloads() -> frozenset[str]:
     return frozenset(p for p, _, _ in hard_payload_specs(HARD_RESERVED_COUNT))
 
 
+def conveyor_payload_specs(count: int) -> list[tuple[str, int, str]]:
+    """``count`` (payload, version, ECC) triples of the conveyor suite: versions 1-6, drawn as the photo
+    suite's are, from :data:`CONVEYOR_PAYLOAD_SEED`; a prefix of any longer list."""
+    return photo_payload_specs(count, CONVEYOR_PAYLOAD_SEED, max_version=6)
+
+
+@lru_cache(maxsize=1)
+def conveyor_payloads() -> frozenset[str]:
+    """Every payload a conveyor suite of up to :data:`CONVEYOR_RESERVED_COUNT` sequences can use."""
+    return frozenset(p for p, _, _ in conveyor_payload_specs(CONVEYOR_RESERVED_COUNT * CONVEYOR_MAX_CODES))
+
+
 @lru_cache(maxsize=1)
 def paper80_payloads() -> frozenset[str]:
     """Every payload of the full ``paper80`` grid (built once, in a few seconds)."""
@@ -126,6 +146,7 @@ RESERVED: dict[str, Callable[[], frozenset[str]]] = {
     "photo": photo_payloads,
     "shake": shake_payloads,
     "hard": hard_payloads,
+    "conveyor": conveyor_payloads,
 }
 
 

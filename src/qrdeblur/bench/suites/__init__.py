@@ -10,6 +10,9 @@
   :mod:`qrdeblur.synth.hard_damage`): 280 mildly blurred codes that break the rules (no quiet zone,
   a damaged finder, inverted, mirrored, glare, on a cylinder, under hard shadows), one cell per rule;
   ``scene`` methods.
+- ``conveyor`` (:mod:`.conveyor`, sequences from :mod:`qrdeblur.synth.conveyor`): short videos of one
+  to three codes carried past a fixed camera with 1-10 modules of motion blur, in four cells by blur;
+  ``video`` methods.
 
 Each is a :class:`~qrdeblur.bench.suites.base.Suite`: how to build its items, the kind of method it
 runs and how a run is scored. Payloads of every suite are reserved (:mod:`qrdeblur.synth.reserved`):
@@ -18,13 +21,13 @@ the training presets never draw them.
 
 from __future__ import annotations
 
-from qrdeblur.bench.suites import hard, paper80, photo, shake, speed
+from qrdeblur.bench.suites import conveyor, hard, paper80, photo, shake, speed
 from qrdeblur.bench.suites.base import Suite
 from qrdeblur.errors import UsageError
 
 #: name -> suite; ``qrdeblur bench --suite`` and its help list these.
 SUITES: dict[str, Suite] = {
-    s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE, hard.SUITE)
+    s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE, hard.SUITE, conveyor.SUITE)
 }
 
 
