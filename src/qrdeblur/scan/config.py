@@ -96,6 +96,8 @@ class CascadeConfig:
             (the generator's estimate on each: motion length + 2.5 sigma), a code with smaller modules
             may be there unread: the follow-up then runs until ``followup_blurred_ms`` over candidates
             scoring ``followup_blurred_min_score`` or more.
+        followup_rule_steps: run ``finder-pair`` and ``unwrap`` in the follow-up too (off: on photos the
+            plain reads already read, they cost more time than the codes they add).
         max_candidates: texture candidates considered per image.
         texture_split: irregular texture regions are also cut at their necks into parts scored this
             fraction of a region that stood alone (0: not cut; :func:`~qrdeblur.scan.locate.texture_candidates`).
@@ -145,6 +147,7 @@ class CascadeConfig:
     followup_blur_px: float = 6.0
     followup_blurred_ms: float = 400.0
     followup_blurred_min_score: float = 0.2
+    followup_rule_steps: bool = False
     max_candidates: int = 24
     texture_coherence: float = locate.TEXTURE_COHERENCE_LOW
     texture_split: float = locate.TEXTURE_SPLIT_WEIGHT

@@ -131,18 +131,26 @@ def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, 
     region = scene.grey_float[y0:y1, x0:x1].astype(np.float64)
     if min(region.shape) < 32:
         return []
-    for start in line_starts(tuple(f * side for f in cfg.kernel_search_lengths), cfg.kernel_search_angles):
-        for _, restored in refinements(region, start, cfg.kernel_search_rounds):
-            ok, _ = read_grey((np.clip(restored, 0, 1) * 255).round().astype(np.uint8))
-            for result in ok:
-                if quad_side(result.corners) < cfg.min_deblurred_fraction * side:
-                    continue  # not this candidate's code
-                corners = [[x + x0, y + y0] for x, y in result.corners]
-                if scene.add(Code.from_result(result, corners, step.method)):
-                    return []
-            if time.perf_counter() > t_end:
-                return []
+    starts = line_starts(tuple(f * side for f in cfg.kernel_search_lengths), cfg.kernel_search_angles)
+    restorations = ((r, (x0, y0)) for start in starts for _, r in refinements(region, start, cfg.kernel_search_rounds))
+    _read_restorations(scene, restorations, side, step, t_end)
     return []
+
+
+def _read_restorations(scene: Scene, restorations, side: float, step: Step, t_end: float) -> None:
+    """Decode each (restored region in [0, 1], region origin (x, y)) in turn until one reads a code as
+    wide as at least ``min_deblurred_fraction`` of the candidate's ``side`` (a smaller one is not this
+    candidate's code), or the clock passes ``t_end``."""
+    for restored, (x0, y0) in restorations:
+        ok, _ = read_grey((np.clip(restored, 0, 1) * 255).round().astype(np.uint8))
+        for result in ok:
+            if quad_side(result.corners) < scene.config.min_deblurred_fraction * side:
+                continue
+            corners = [[x + x0, y + y0] for x, y in result.corners]
+            if scene.add(Code.from_result(result, corners, step.method)):
+                return
+        if time.perf_counter() > t_end:
+            return
 
 
 def _latent_kernel(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
@@ -161,16 +169,7 @@ def _latent_kernel(scene: Scene, cand: Candidate, step: Step, time_left: float, 
     t_end = time.perf_counter() + time_left / 1000
     side = quad_side(np.asarray(cand.quad, dtype=np.float64))
     restorations = latent_kernel_restorations(scene.grey_float, cand.quad, picture, scene.config.latent_kernel_rounds)
-    for _, restored, (x0, y0) in restorations:
-        ok, _ = read_grey((np.clip(restored, 0, 1) * 255).round().astype(np.uint8))
-        for result in ok:
-            if quad_side(result.corners) < scene.config.min_deblurred_fraction * side:
-                continue  # not this candidate's code
-            corners = [[x + x0, y + y0] for x, y in result.corners]
-            if scene.add(Code.from_result(result, corners, step.method)):
-                return []
-        if time.perf_counter() > t_end:
-            return []
+    _read_restorations(scene, ((r, origin) for _, r, origin in restorations), side, step, t_end)
     return []
 
 
@@ -179,9 +178,9 @@ def _finder_pair(scene: Scene, cand: Candidate, step: Step, time_left: float, ti
     (:func:`qrdeblur.scan.finder_pair.read_finder_pairs`): for a finder taped over, scuffed, lost in a
     highlight or merged with print, and for codes printed without a quiet zone. The region is
     upscaled (integer factor, at most 3) to :data:`FINDER_PAIR_MIN_SIDE` px so finder rings of 2-3 px
-    stay separate."""
+    stay separate. Not in the follow-up of a photo already read (``followup_rule_steps``)."""
     key = ("finder-pair", id(cand))
-    if key in scene.cache:
+    if key in scene.cache or (scene.followup and not scene.config.followup_rule_steps):
         return []
     scene.cache[key] = True
     quad = np.asarray(cand.quad, dtype=np.float64)
@@ -207,6 +206,8 @@ def _unwrap(scene: Scene, cand: Candidate, step: Step, time_left: float, timing:
     cylinder (:func:`qrdeblur.scan.unwrap.read_unwrapped`: the outline and the columns' bow fitted to
     the code's function patterns, then resampled flat). Nothing is fitted where zxing-cpp locates no
     QR code of known version; an outline already fitted (from another candidate) is not fitted again."""
+    if scene.followup and not scene.config.followup_rule_steps:
+        return []
     quad = np.asarray(cand.quad, dtype=np.float64)
     side = quad_side(quad)
     h, w = scene.grey.shape
