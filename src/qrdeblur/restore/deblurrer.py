@@ -22,7 +22,6 @@ from qrdeblur.errors import UsageError
 SHIPPED_MODEL = "wiener-qrunet.onnx"
 SCAN_MODEL = "scan-wiener-qrunet.onnx"
 PLAIN_MODEL = "qrunet.onnx"
-LATENT_MODEL = "shake-latent.onnx"
 #: Training checkpoints: torch's files, loaded by :mod:`qrdeblur.models.deblurrer`.
 CHECKPOINT_SUFFIXES = (".pt", ".pth")
 
@@ -50,12 +49,6 @@ def plain_model_path() -> Path:
     """Path of the shipped plain generator ``qrunet`` (no blur estimate of its own): the refiner of the
     bench method ``finder-model``, which runs its own Wiener step first, and the start of ``scan-qrunet``."""
     return Path(str(resources.files("qrdeblur") / "weights" / PLAIN_MODEL))
-
-
-def latent_model_path() -> Path:
-    """Path of the shipped ``shake-latent`` network: the sharp picture the learned blur estimate fits its
-    kernel to (:mod:`qrdeblur.restore.latent_kernel`)."""
-    return Path(str(resources.files("qrdeblur") / "weights" / LATENT_MODEL))
 
 
 def _to_float(image: np.ndarray) -> np.ndarray:

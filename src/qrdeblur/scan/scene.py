@@ -101,7 +101,7 @@ class Scene:
 
     @property
     def latent_picture(self):
-        """The learned blur estimate's picture network (frame -> sharp picture), None when not installed."""
+        """The learned blur estimate's picture network (frame -> sharp picture), None without one."""
         return latent_picture(self.config.latent_model)
 
     @property

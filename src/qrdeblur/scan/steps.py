@@ -154,11 +154,11 @@ def _read_restorations(scene: Scene, restorations, side: float, step: Step, t_en
 
 
 def _latent_kernel(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
-    """Learned, non-parametric blur estimate (:mod:`qrdeblur.restore.latent_kernel`): the shipped
-    ``shake-latent`` network pictures the sharp scene in the candidate's region, the kernel is fitted
-    between that picture and the photo and refined with the two-tone prior, and each Wiener restoration
-    is decoded, until a code reads or the time is up. For blur of any shape (camera shake, long
-    motion). Skipped when the network is not installed."""
+    """Learned, non-parametric blur estimate (:mod:`qrdeblur.restore.latent_kernel`): a picture network
+    (``CascadeConfig.latent_model``) draws the sharp scene in the candidate's region, the kernel is
+    fitted between that picture and the photo and refined with the two-tone prior, and each Wiener
+    restoration is decoded, until a code reads or the time is up. Skipped without a network; no step
+    list of the product runs it (it read less than ``kernel-search`` in the same time)."""
     picture = scene.latent_picture
     if picture is None:
         return []
