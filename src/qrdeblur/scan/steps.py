@@ -111,6 +111,17 @@ def _grid(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: G
     return []
 
 
+def _region_box(scene: Scene, cand: Candidate, margin: float) -> tuple[int, int, int, int, float]:
+    """(x0, y0, x1, y1, side): the candidate's bounding box widened by ``margin`` of its mean side plus
+    8 px each way, clipped to the image, and that side."""
+    quad = np.asarray(cand.quad, dtype=np.float64)
+    side = quad_side(quad)
+    h, w = scene.grey.shape
+    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - margin * side - 8)).astype(int)
+    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + margin * side + 8)).astype(int)
+    return int(x0), int(y0), int(x1), int(y1), side
+
+
 def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, timing: GeneratorTiming) -> Outlines:
     """Blind, non-parametric kernel search on the candidate's region of the image (not rectified, so the
     blur keeps its shape): straight-line starts of a few lengths (fractions of the candidate's side) at
@@ -123,11 +134,7 @@ def _kernel_search(scene: Scene, cand: Candidate, step: Step, time_left: float, 
         return []
     scene.cache[key] = True
     t_end = time.perf_counter() + time_left / 1000
-    quad = np.asarray(cand.quad, dtype=np.float64)
-    side = quad_side(quad)
-    h, w = scene.grey.shape
-    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.25 * side - 8)).astype(int)
-    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.25 * side + 8)).astype(int)
+    x0, y0, x1, y1, side = _region_box(scene, cand, 0.25)
     region = scene.grey_float[y0:y1, x0:x1].astype(np.float64)
     if min(region.shape) < 32:
         return []
@@ -183,11 +190,7 @@ def _finder_pair(scene: Scene, cand: Candidate, step: Step, time_left: float, ti
     if key in scene.cache or (scene.followup and not scene.config.followup_rule_steps):
         return []
     scene.cache[key] = True
-    quad = np.asarray(cand.quad, dtype=np.float64)
-    side = quad_side(quad)
-    h, w = scene.grey.shape
-    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.3 * side - 8)).astype(int)
-    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.3 * side + 8)).astype(int)
+    x0, y0, x1, y1, side = _region_box(scene, cand, 0.3)
     region = scene.grey[y0:y1, x0:x1]
     if min(region.shape) < 32:
         return []
@@ -208,11 +211,7 @@ def _unwrap(scene: Scene, cand: Candidate, step: Step, time_left: float, timing:
     QR code of known version; an outline already fitted (from another candidate) is not fitted again."""
     if scene.followup and not scene.config.followup_rule_steps:
         return []
-    quad = np.asarray(cand.quad, dtype=np.float64)
-    side = quad_side(quad)
-    h, w = scene.grey.shape
-    x0, y0 = np.maximum(0, np.floor(quad.min(axis=0) - 0.3 * side - 8)).astype(int)
-    x1, y1 = np.minimum((w, h), np.ceil(quad.max(axis=0) + 0.3 * side + 8)).astype(int)
+    x0, y0, x1, y1, side = _region_box(scene, cand, 0.3)
     region = scene.grey[y0:y1, x0:x1]
     if min(region.shape) < 32:
         return []
