@@ -170,3 +170,15 @@ def test_a_truncated_video_fails_or_yields_what_it_holds(make_video, tmp_path):
 
 def test_the_top_level_name_is_the_generator():
     assert qrdeblur.scan_video is scan_video
+
+
+def test_idle_every_one_scans_every_frame_while_nothing_is_tracked(make_video):
+    # a code readable in one frame only (a flash across the view): scanning whole frames every 8 frames
+    # while nothing is tracked (the default) misses it; idle_every=1 does not
+    path = make_video([("FLASH-ONE-FRAME", lambda i: (40, 20) if i == 3 else None)], frames=12)
+    assert oracle_spans(path, "FLASH-ONE-FRAME") == [(3, 3)]
+    found = list(scan_video(path, budget_ms=BUDGET, idle_every=1))
+    assert [(t.text, t.first.frame, t.last.frame) for t in found] == [("FLASH-ONE-FRAME", 3, 3)]
+    assert list(scan_video(path, budget_ms=BUDGET)) == []
+    with pytest.raises(UsageError, match="idle_every"):
+        list(scan_video(path, idle_every=0))
