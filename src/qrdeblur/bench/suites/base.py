@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qrdeblur.bench.results import BenchResult
+from qrdeblur.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,12 @@ class Suite:
     score: Callable[..., BenchResult]
     summary: str = ""
     uses_decoders: bool = True
+
+
+def item_count(suite: str, per_cell: int, cells: int, reserved: int, unit: str = "items") -> int:
+    """How many items a suite of ``per_cell`` items in each of ``cells`` cells holds; UsageError when that
+    is outside 1..``reserved`` (the items its reserved payloads cover)."""
+    count = per_cell * cells
+    if not 1 <= count <= reserved:
+        raise UsageError(f"{suite} suite size must be in 1..{reserved} {unit}, got {count}")
+    return count

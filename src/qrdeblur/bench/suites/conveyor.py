@@ -42,8 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from qrdeblur.bench.scoring import video_scorer
-from qrdeblur.bench.suites.base import Suite
-from qrdeblur.errors import UsageError
+from qrdeblur.bench.suites.base import Suite, item_count
 from qrdeblur.synth.conveyor import ConveyorCode, conveyor_sequence, write_video
 from qrdeblur.synth.reserved import CONVEYOR_MAX_CODES, CONVEYOR_RESERVED_COUNT, conveyor_payload_specs
 
@@ -96,9 +95,7 @@ def conveyor_suite(
 ) -> list[ConveyorItem]:
     """The deterministic ``conveyor`` suite: ``per_cell`` sequences in each of :data:`CELLS`, written to
     ``folder`` (None: a temporary folder, removed once the items are gone)."""
-    count = per_cell * len(CELLS)
-    if not 1 <= count <= CONVEYOR_RESERVED_COUNT:
-        raise UsageError(f"conveyor suite size must be in 1..{CONVEYOR_RESERVED_COUNT} sequences, got {count}")
+    count = item_count("conveyor", per_cell, len(CELLS), CONVEYOR_RESERVED_COUNT, "sequences")
     holder = None
     if folder is None:
         holder = tempfile.TemporaryDirectory(prefix="qrdeblur-conveyor-")

@@ -35,8 +35,7 @@ import numpy as np
 import zxingcpp
 
 from qrdeblur.bench.scoring import scene_scorer
-from qrdeblur.bench.suites.base import Suite
-from qrdeblur.errors import UsageError
+from qrdeblur.bench.suites.base import Suite, item_count
 from qrdeblur.qrspec import function_mask, version_of
 from qrdeblur.synth import degrade, hard_damage, kernels
 from qrdeblur.synth.hard_print import Cylinder, make_label, modules_seen, warp_cylinder, warp_planar
@@ -253,9 +252,7 @@ def hard_item(index: int, seed: int, spec: tuple[str, int, str]) -> HardItem:
 def hard_suite(per_cell: int = HARD_PER_CELL, seed: int = HARD_SEED) -> list[HardItem]:
     """The deterministic ``hard`` suite: ``per_cell`` items in each of :data:`CELLS`; item ``i`` depends
     only on (seed, i), so a smaller suite is a prefix of a larger one."""
-    count = per_cell * len(CELLS)
-    if not 1 <= count <= HARD_RESERVED_COUNT:
-        raise UsageError(f"hard suite size must be in 1..{HARD_RESERVED_COUNT} items, got {count}")
+    count = item_count("hard", per_cell, len(CELLS), HARD_RESERVED_COUNT, "items")
     specs = hard_payload_specs(count)
     return [hard_item(i, seed, specs[i]) for i in range(count)]
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from qrdeblur.bench.scoring import scene_scorer
-from qrdeblur.bench.suites.base import Suite
-from qrdeblur.errors import UsageError
+from qrdeblur.bench.suites.base import Suite, item_count
 from qrdeblur.synth.reserved import SHAKE_RESERVED_COUNT, shake_payload_specs
 from qrdeblur.synth.shake import ShakeItem, shake_scene
 
@@ -43,9 +42,7 @@ def shake_item(index: int, seed: int, spec: tuple[str, int, str]) -> ShakeItem:
 def shake_suite(per_cell: int = SHAKE_PER_CELL, seed: int = SHAKE_SEED) -> list[ShakeItem]:
     """The deterministic ``shake`` suite: ``per_cell`` items in each of :data:`CELLS`; item ``i`` depends
     only on (seed, i), so a smaller suite is a prefix of a larger one."""
-    count = per_cell * len(CELLS)
-    if not 1 <= count <= SHAKE_RESERVED_COUNT:
-        raise UsageError(f"shake suite size must be in 1..{SHAKE_RESERVED_COUNT} items, got {count}")
+    count = item_count("shake", per_cell, len(CELLS), SHAKE_RESERVED_COUNT, "items")
     specs = shake_payload_specs(count)
     return [shake_item(i, seed, specs[i]) for i in range(count)]
 
