@@ -64,6 +64,16 @@ def fit_kernel_nonneg(
     true sharp picture, the kernels it fits read as many ``shake`` codes as the true kernels do (8, 8, 8,
     8, 6 of 8 per cell), where the wrap-around fit read 8, 6, 4, 6, 2.
     """
+    x, _ = nonneg_kernel_fit(latent, observed, side, ridge, iters)
+    return x / x.sum() if x.sum() > 0 else kernels.identity()
+
+
+def nonneg_kernel_fit(
+    latent: np.ndarray, observed: np.ndarray, side: int, ridge: float = 1e-4, iters: int = 300
+) -> tuple[np.ndarray, float]:
+    """The fit behind :func:`fit_kernel_nonneg`: the kernel as solved (not normalised: its sum is the
+    contrast between ``observed`` and ``latent``) and the share of the valid region's variance it
+    explains (1 - residual energy / energy, means removed; 0 for a featureless picture)."""
     from scipy import fft
 
     h, w = latent.shape
@@ -73,10 +83,12 @@ def fit_kernel_nonneg(
     a = latent - latent.mean()
     r = side // 2
     b = (observed - observed.mean())[r : h - r, r : w - r]  # where the valid convolution lands
+    b = b - b.mean()
     af = fft.rfft2(a, full)
     lam = ridge * float((a**2).sum())
-    if lam <= 0:  # a featureless picture pins no kernel
-        return kernels.identity()
+    energy = float((b**2).sum())
+    if lam <= 0 or energy <= 0:  # a featureless picture pins no kernel
+        return np.zeros((side, side)), 0.0
 
     def forward(k: np.ndarray) -> np.ndarray:  # valid convolution of the latent with k
         return fft.irfft2(af * fft.rfft2(k, full), full)[side - 1 : h, side - 1 : w]
@@ -95,7 +107,9 @@ def fit_kernel_nonneg(
         t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
         y = x_new + (t - 1) / t_new * (x_new - x)
         x, t = x_new, t_new
-    return x / x.sum() if x.sum() > 0 else kernels.identity()
+    residual = b - forward(x)
+    residual -= residual.mean()
+    return x, 1.0 - float((residual**2).sum()) / energy
 
 
 def line_starts(lengths: tuple[float, ...], angles: int) -> list[np.ndarray]:

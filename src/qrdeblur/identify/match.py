@@ -1,0 +1,266 @@
+"""Identify one candidate region among the known codes: :func:`identify`.
+
+A code blurred past decoding still shows, at the scale of a few modules, where its dark and light
+modules lie. Given the list of codes that may be there, each is rendered on the candidate's module grid
+and the question becomes which one, blurred by some kernel, explains the observation:
+
+1. **place**: the candidate region is resampled to a small working frame; the code's outline (centre,
+   side, angle) is searched around the region's own by correlating the observation with each listed
+   version's mean code (finder patterns, timing, a light quiet zone; the data averages to grey),
+   slightly blurred, in its four rotations;
+2. **shortlist**: at the best place per version (and two nearby scales), the observation sampled once
+   per module, softened, is correlated with every listed code of that version in all four rotations
+   at once (one matrix product: 10,000 codes in a few milliseconds);
+3. **fit**: for each shortlisted code, the non-negative blur kernel that best turns it into the
+   observation is fitted over the samples whose blur stays inside the code and its light quiet zone
+   (:func:`~qrdeblur.restore.blind_kernel.nonneg_kernel_fit`); the score is the share of the
+   observation's variance it explains. The true code is explained almost entirely; a wrong one only as
+   far as any code of its version would be;
+4. **refuse** unless the best code is clearly ahead: its score at least ``min_score``, and what it
+   leaves unexplained at most ``max_residual_ratio`` of what the runner-up leaves. The runner-up is the
+   better of the next listed code and a few decoys (codes of the same version in no list), so a list of
+   one code is refused as readily as a long one, and a code absent from the list comes back
+   unidentified.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from qrdeblur.geometry import quad_side
+from qrdeblur.identify.catalog import KnownCodes, VersionTable
+from qrdeblur.restore.blind_kernel import nonneg_kernel_fit
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Knobs of :func:`identify` (measured on draws outside the ``known`` suite's seed).
+
+    Attributes:
+        frame: the candidate outline's side in the working frame (px).
+        ring: quiet-zone modules assumed light around the code (the standard asks for 4; labels often
+            keep 2).
+        kernel_modules: the fitted kernel's side (modules): blur and misplacement together.
+        scales: code side / region side tried when placing (a blurred region is larger than its code).
+        angles: angle offsets (degrees) from the region's own tried when placing.
+        sigmas: softening (modules) of the mean code when placing and of the observation when shortlisting.
+        jitter: scale factors around the best place tried when shortlisting and fitting.
+        shortlist: codes (with their rotation and scale) fitted.
+        iters: iterations of each kernel fit.
+        min_score: the smallest explained share accepted.
+        max_residual_ratio: the largest unexplained share, relative to the runner-up's, accepted.
+    """
+
+    frame: int = 112
+    ring: int = 2
+    kernel_modules: int = 13
+    scales: tuple[float, ...] = tuple(np.round(np.linspace(0.58, 1.1, 14), 3))
+    angles: tuple[float, ...] = (-3.0, -1.5, 0.0, 1.5, 3.0, 15.0, 30.0, 45.0, 60.0, 75.0)
+    sigmas: tuple[float, ...] = (1.5, 3.0)
+    jitter: tuple[float, ...] = (0.96, 1.0, 1.04)
+    shortlist: int = 10
+    iters: int = 120
+    min_score: float = 0.6
+    max_residual_ratio: float = 0.5
+
+
+@dataclass
+class Match:
+    """A code identified among the known ones.
+
+    Attributes:
+        text: the payload.
+        index: its position in the list.
+        corners: the outline found (input-image px, the code's own top-left first; the blur's offset
+            is not removed, so it is approximate).
+        score: the share of the observation's variance the code explains.
+        runner_up: the same for the runner-up (the next listed code or a decoy).
+        version: the code's version.
+    """
+
+    text: str
+    index: int
+    corners: list[list[float]]
+    score: float
+    runner_up: float
+    version: int
+
+    @property
+    def margin(self) -> float:
+        """How far ahead of the runner-up (score difference)."""
+        return self.score - self.runner_up
+
+
+@dataclass
+class _Place:
+    centre: np.ndarray  # frame px
+    side: float  # frame px
+    angle: float  # radians
+    sigma: float
+    score: float
+
+
+def _angle(quad: np.ndarray) -> float:
+    """The outline's edge direction modulo 90 degrees (radians)."""
+    d = np.roll(quad, -1, axis=0) - quad
+    a = np.arctan2(d[:, 1], d[:, 0])
+    return float(np.angle(np.mean(np.exp(4j * a))) / 4)
+
+
+def _module_to_frame(centre, side: float, angle: float, n: int) -> np.ndarray:
+    m = side / n
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) * m
+    h = np.eye(3)
+    h[:2, :2] = rot
+    h[:2, 2] = np.asarray(centre) - rot @ np.array([n / 2, n / 2])
+    return h
+
+
+def _sample(frame: np.ndarray, place_h: np.ndarray, n: int, ring: int) -> np.ndarray:
+    """The frame sampled at the module centres of an ``n``-module code and ``ring`` modules around it."""
+    a = np.array([[1.0, 0, 0.5 - ring], [0, 1.0, 0.5 - ring], [0, 0, 1]])
+    side = n + 2 * ring
+    return cv2.warpPerspective(
+        frame, place_h @ a, (side, side), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / den if den > 0 else 0.0
+
+
+def _working_frame(grey: np.ndarray, quad: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The region around ``quad`` as darkness (1 = black) at ``size`` px per outline side; the quad in it,
+    and the affine map frame -> image."""
+    side = max(quad_side(quad), 4.0)
+    scale = size / side
+    centre = quad.mean(axis=0)
+    half = 0.5 * side * 1.9  # the region: the outline's box and the blur and quiet zone around it
+    out = int(round(2 * half * scale))
+    to_image = np.array([[1 / scale, 0, centre[0] - half], [0, 1 / scale, centre[1] - half]])
+    g = np.asarray(grey, dtype=np.float32) / 255.0
+    if scale < 1:  # area-average before sampling (a camera's pixels, not points)
+        g = cv2.GaussianBlur(g, (0, 0), 0.45 / scale)
+    frame = cv2.warpAffine(
+        g, to_image, (out, out), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+    return 1.0 - frame, (quad - (centre - half)) * scale, to_image
+
+
+def _place(frame: np.ndarray, quad: np.ndarray, table: VersionTable, cfg: MatchConfig) -> _Place:
+    """The outline that best fits the version's mean code, searched around ``quad`` (frame px)."""
+    n, ring = table.n, cfg.ring
+    mean = np.pad(table.dark.mean(axis=0).astype(np.float32), ring)
+    templates = [
+        (s, np.rot90(cv2.GaussianBlur(mean, (0, 0), s), k)) for s in cfg.sigmas for k in range(4)
+    ]
+    base, side0, centre = _angle(quad), quad_side(quad), quad.mean(axis=0)
+    best = _Place(centre, side0, base, cfg.sigmas[0], -np.inf)
+    for f in cfg.scales:
+        for da in cfg.angles:
+            angle = base + np.radians(da)
+            obs = _sample(frame, _module_to_frame(centre, f * side0, angle, n), n, ring)
+            for s, t in templates:
+                score = _ncc(obs, t)
+                if score > best.score:
+                    best = _Place(centre, f * side0, angle, s, score)
+    return best
+
+
+def _rot_point(x: float, y: float, n: int, k: int) -> tuple[float, float]:
+    """Where np.rot90(matrix, k) puts the matrix point (x, y) (module units)."""
+    for _ in range(k % 4):
+        x, y = y, n - x
+    return x, y
+
+
+def identify(
+    grey: np.ndarray,
+    quad,
+    known: KnownCodes,
+    config: MatchConfig | None = None,
+    deadline: float | None = None,
+) -> Match | None:
+    """The known code in the region ``quad`` of ``grey`` ((H, W) uint8), or None when none is clearly
+    ahead (or the ``deadline``, a ``time.perf_counter()`` value, passes first: no half-made choice).
+
+    ``quad``: 4 (x, y) corners around the code (a located outline, or a blurred region's outline)."""
+    cfg = config or MatchConfig()
+    quad = np.asarray(quad, dtype=np.float64).reshape(4, 2)
+
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    frame, fquad, to_image = _working_frame(grey, quad, cfg.frame)
+    ring = cfg.ring
+    entries = []  # (prefilter score, version, row, k, place h)
+    places = {}
+    for v, table in known.tables.items():
+        if late():
+            return None
+        place = _place(frame, fquad, table, cfg)
+        n = table.n
+        cols, hs = [], []
+        for j in cfg.jitter:
+            h = _module_to_frame(place.centre, place.side * j, place.angle, n)
+            obs = cv2.GaussianBlur(_sample(frame, h, n, ring), (0, 0), place.sigma)[ring : ring + n, ring : ring + n]
+            for k in range(4):
+                vec = np.rot90(obs, -k).ravel()
+                vec = vec - vec.mean()
+                cols.append(vec / (np.linalg.norm(vec) + 1e-9))
+                hs.append((h, k))
+        codes = table.centred()
+        scores = (codes @ np.stack(cols, axis=1)) / (np.linalg.norm(codes, axis=1, keepdims=True) + 1e-9)
+        flat = np.argsort(scores, axis=None)[::-1][: cfg.shortlist * 2]
+        for f in flat:
+            row, col = divmod(int(f), scores.shape[1])
+            entries.append((float(scores[row, col]), v, row, *hs[col]))
+        places[v] = place
+    entries.sort(key=lambda e: -e[0])
+    chosen, per_code = [], {}
+    for e in entries:
+        key = (e[1], e[2])
+        if per_code.get(key, 0) < 2:
+            per_code[key] = per_code.get(key, 0) + 1
+            chosen.append(e)
+        if len(chosen) >= cfg.shortlist:
+            break
+
+    def fit(table: VersionTable, row: int, h: np.ndarray, k: int) -> float:
+        n = table.n
+        latent = np.pad(np.rot90(table.dark[row], k).astype(np.float32), ring)
+        obs = _sample(frame, h, n, ring)
+        side = min(cfg.kernel_modules, n + 2 * ring - 8) | 1
+        return nonneg_kernel_fit(latent, obs, side, ridge=1e-3, iters=cfg.iters)[1]
+
+    fitted = []  # (score, version, row, h, k)
+    for _, v, row, h, k in chosen:
+        if late():
+            return None
+        fitted.append((fit(known.tables[v], row, h, k), v, row, h, k))
+    if not fitted:
+        return None
+    fitted.sort(key=lambda e: -e[0])
+    best, v, row, h, k = fitted[0]
+    index = int(known.tables[v].index[row])
+    others = [s for s, v2, r2, _, _ in fitted[1:] if known.tables[v2].index[r2] != index]
+    decoys = known.decoys(v)
+    for d in range(len(decoys.dark)):
+        if late():
+            return None
+        others.append(fit(decoys, d, h, k))
+    runner = max(others)
+    if best < cfg.min_score or (1 - best) > cfg.max_residual_ratio * (1 - runner):
+        return None
+    n = known.tables[v].n
+    own = [_rot_point(x, y, n, k) for x, y in ((0, 0), (n, 0), (n, n), (0, n))]
+    pts = cv2.perspectiveTransform(np.float64(own).reshape(-1, 1, 2), h).reshape(4, 2)
+    img = pts @ to_image[:, :2].T + to_image[:, 2]
+    return Match(known.payloads[index], index, img.tolist(), round(best, 4), round(runner, 4), v)
