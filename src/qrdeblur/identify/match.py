@@ -48,8 +48,12 @@ class MatchConfig:
         scales: code side / region side tried when placing (a blurred region is larger than its code).
         angles: angle offsets (degrees) from the region's own tried when placing.
         sigmas: softening (modules) of the mean code when placing and of the observation when shortlisting.
-        jitter: scale factors around the best place tried when shortlisting and fitting.
+        jitter: scale factors around the best place tried when shortlisting and fitting (placing
+            overrates a heavily blurred code's size).
+        jitter_angles: angle offsets (degrees) around the best place tried likewise.
         shortlist: codes (with their rotation and scale) fitted.
+        place_codes: the leading codes whose fits choose the outline's scale and angle.
+        place_iters: iterations of those fits.
         iters: iterations of each kernel fit.
         min_score: the smallest explained share accepted.
         max_residual_ratio: the largest unexplained share, relative to the runner-up's, accepted.
@@ -60,10 +64,13 @@ class MatchConfig:
     kernel_modules: int = 13
     scales: tuple[float, ...] = tuple(np.round(np.linspace(0.58, 1.1, 14), 3))
     angles: tuple[float, ...] = (-3.0, -1.5, 0.0, 1.5, 3.0, 15.0, 30.0, 45.0, 60.0, 75.0)
-    sigmas: tuple[float, ...] = (1.5, 3.0)
-    jitter: tuple[float, ...] = (0.96, 1.0, 1.04)
+    sigmas: tuple[float, ...] = (1.5, 3.0, 4.5)
+    jitter: tuple[float, ...] = (0.82, 0.88, 0.94, 1.0, 1.06)
+    jitter_angles: tuple[float, ...] = (-2.0, 0.0, 2.0)
     shortlist: int = 10
-    iters: int = 120
+    place_codes: int = 2
+    place_iters: int = 60
+    iters: int = 100
     min_score: float = 0.6
     max_residual_ratio: float = 0.5
 
@@ -129,13 +136,6 @@ def _sample(frame: np.ndarray, place_h: np.ndarray, n: int, ring: int) -> np.nda
     )
 
 
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum()) / den if den > 0 else 0.0
-
-
 def _working_frame(grey: np.ndarray, quad: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The region around ``quad`` as darkness (1 = black) at ``size`` px per outline side; the quad in it,
     and the affine map frame -> image."""
@@ -154,24 +154,25 @@ def _working_frame(grey: np.ndarray, quad: np.ndarray, size: int) -> tuple[np.nd
     return 1.0 - frame, (quad - (centre - half)) * scale, to_image
 
 
+def _unit_columns(arrays) -> np.ndarray:
+    """Each array flattened, its mean removed, scaled to unit length: the columns of one matrix."""
+    m = np.stack([np.asarray(a, dtype=np.float32).ravel() for a in arrays], axis=1)
+    m = m - m.mean(axis=0, keepdims=True)
+    return m / (np.linalg.norm(m, axis=0, keepdims=True) + 1e-9)
+
+
 def _place(frame: np.ndarray, quad: np.ndarray, table: VersionTable, cfg: MatchConfig) -> _Place:
     """The outline that best fits the version's mean code, searched around ``quad`` (frame px)."""
     n, ring = table.n, cfg.ring
     mean = np.pad(table.dark.mean(axis=0).astype(np.float32), ring)
-    templates = [
-        (s, np.rot90(cv2.GaussianBlur(mean, (0, 0), s), k)) for s in cfg.sigmas for k in range(4)
-    ]
+    sig = [s for s in cfg.sigmas for _ in range(4)]
+    templates = _unit_columns(np.rot90(cv2.GaussianBlur(mean, (0, 0), s), k) for s in cfg.sigmas for k in range(4))
     base, side0, centre = _angle(quad), quad_side(quad), quad.mean(axis=0)
-    best = _Place(centre, side0, base, cfg.sigmas[0], -np.inf)
-    for f in cfg.scales:
-        for da in cfg.angles:
-            angle = base + np.radians(da)
-            obs = _sample(frame, _module_to_frame(centre, f * side0, angle, n), n, ring)
-            for s, t in templates:
-                score = _ncc(obs, t)
-                if score > best.score:
-                    best = _Place(centre, f * side0, angle, s, score)
-    return best
+    poses = [(f, base + np.radians(da)) for f in cfg.scales for da in cfg.angles]
+    obs = _unit_columns(_sample(frame, _module_to_frame(centre, f * side0, a, n), n, ring) for f, a in poses)
+    scores = obs.T @ templates
+    p, t = divmod(int(np.argmax(scores)), scores.shape[1])
+    return _Place(centre, poses[p][0] * side0, poses[p][1], sig[t], float(scores[p, t]))
 
 
 def _rot_point(x: float, y: float, n: int, k: int) -> tuple[float, float]:
@@ -179,6 +180,40 @@ def _rot_point(x: float, y: float, n: int, k: int) -> tuple[float, float]:
     for _ in range(k % 4):
         x, y = y, n - x
     return x, y
+
+
+def _shortlist(frame, fquad, known: KnownCodes, cfg: MatchConfig, late=lambda: False) -> list | None:
+    """(prefilter score, version, row, place, rotation) of the codes most like the observation, best first,
+    every code at its best place; None when ``late()`` turns true."""
+    ring = cfg.ring
+    entries = []
+    for v, table in known.tables.items():
+        if late():
+            return None
+        place = _place(frame, fquad, table, cfg)
+        n = table.n
+        kernel = cv2.getGaussianKernel(int(6 * place.sigma) | 1, place.sigma)
+        kernel = (kernel @ kernel.T).astype(np.float32)
+        views, hs = [], []
+        for j in cfg.jitter:
+            for da in cfg.jitter_angles:
+                outline = (place.centre, place.side * j, place.angle + np.radians(da))
+                h = _module_to_frame(*outline, n)
+                # softened as the place's template was (a blurred code is compared with codes, not pixels)
+                obs = cv2.filter2D(_sample(frame, h, n, ring), -1, kernel, borderType=cv2.BORDER_REPLICATE)
+                obs = obs[ring : ring + n, ring : ring + n]
+                for k in range(4):
+                    views.append(np.rot90(obs, -k))
+                    hs.append((outline, k, (place.centre, place.side, place.angle)))
+        cols = _unit_columns(views)
+        codes = table.centred()
+        scores = (codes @ cols) / (np.linalg.norm(codes, axis=1, keepdims=True) + 1e-9)
+        best_col = np.argmax(scores, axis=1)  # each code at its best place and rotation
+        best = scores[np.arange(len(scores)), best_col]
+        for row in np.argsort(best)[::-1][: cfg.shortlist]:
+            entries.append((float(best[row]), v, int(row), *hs[int(best_col[row])]))
+    entries.sort(key=lambda e: -e[0])
+    return entries
 
 
 def identify(
@@ -200,65 +235,63 @@ def identify(
 
     frame, fquad, to_image = _working_frame(grey, quad, cfg.frame)
     ring = cfg.ring
-    entries = []  # (prefilter score, version, row, k, place h)
-    places = {}
-    for v, table in known.tables.items():
-        if late():
-            return None
-        place = _place(frame, fquad, table, cfg)
-        n = table.n
-        cols, hs = [], []
-        for j in cfg.jitter:
-            h = _module_to_frame(place.centre, place.side * j, place.angle, n)
-            obs = cv2.GaussianBlur(_sample(frame, h, n, ring), (0, 0), place.sigma)[ring : ring + n, ring : ring + n]
-            for k in range(4):
-                vec = np.rot90(obs, -k).ravel()
-                vec = vec - vec.mean()
-                cols.append(vec / (np.linalg.norm(vec) + 1e-9))
-                hs.append((h, k))
-        codes = table.centred()
-        scores = (codes @ np.stack(cols, axis=1)) / (np.linalg.norm(codes, axis=1, keepdims=True) + 1e-9)
-        flat = np.argsort(scores, axis=None)[::-1][: cfg.shortlist * 2]
-        for f in flat:
-            row, col = divmod(int(f), scores.shape[1])
-            entries.append((float(scores[row, col]), v, row, *hs[col]))
-        places[v] = place
-    entries.sort(key=lambda e: -e[0])
-    chosen, per_code = [], {}
-    for e in entries:
-        key = (e[1], e[2])
-        if per_code.get(key, 0) < 2:
-            per_code[key] = per_code.get(key, 0) + 1
-            chosen.append(e)
-        if len(chosen) >= cfg.shortlist:
-            break
+    entries = _shortlist(frame, fquad, known, cfg, late)
+    if entries is None:
+        return None
+    chosen = entries[: cfg.shortlist]
+    if not chosen:
+        return None
 
-    def fit(table: VersionTable, row: int, h: np.ndarray, k: int) -> float:
+    def fit(table: VersionTable, row: int, outline, k: int, iters: int) -> float:
         n = table.n
         latent = np.pad(np.rot90(table.dark[row], k).astype(np.float32), ring)
-        obs = _sample(frame, h, n, ring)
+        obs = _sample(frame, _module_to_frame(*outline, n), n, ring)
         side = min(cfg.kernel_modules, n + 2 * ring - 8) | 1
-        return nonneg_kernel_fit(latent, obs, side, ridge=1e-3, iters=cfg.iters)[1]
+        return nonneg_kernel_fit(latent, obs, side, ridge=1e-3, iters=iters)[1]
 
-    fitted = []  # (score, version, row, h, k)
-    for _, v, row, h, k in chosen:
+    # the outline: the scale and angle at which the leading codes fit best (softened correlation is
+    # too tolerant of scale to place the code for the fit)
+    best_fit = (-np.inf, None, None)
+    for _, v, row, _, k, (centre, side, angle) in chosen[: cfg.place_codes]:
+        table = known.tables[v]
+        tried = {}
+        for j in cfg.jitter:
+            for da in cfg.jitter_angles:
+                if late():
+                    return None
+                tried[(j, da)] = fit(table, row, (centre, side * j, angle + np.radians(da)), k, cfg.place_iters)
+        (j, da), score = max(tried.items(), key=lambda kv: kv[1])
+        if score > best_fit[0]:
+            best_fit = (score, (centre, side * j, angle + np.radians(da)), None)
+    outline = best_fit[1]
+
+    def rotations(table: VersionTable, row: int, count: int) -> list[int]:
+        """The code's ``count`` likeliest rotations at ``outline`` by softened correlation."""
+        n = table.n
+        obs = _sample(frame, _module_to_frame(*outline, n), n, ring)
+        sigma = cfg.sigmas[0]
+        obs = cv2.GaussianBlur(obs, (0, 0), sigma)[ring : ring + n, ring : ring + n]
+        code = table.dark[row].astype(np.float32) - table.dark[row].mean()
+        return list(np.argsort([-(np.rot90(obs, -k) * code).sum() for k in range(4)])[:count])
+
+    fitted = []  # (score, version, row, rotation)
+    for _, v, row, _, k, _ in chosen:  # each code in the rotation it correlated best in
         if late():
             return None
-        fitted.append((fit(known.tables[v], row, h, k), v, row, h, k))
-    if not fitted:
-        return None
+        fitted.append((fit(known.tables[v], row, outline, k, cfg.iters), v, row, k))
     fitted.sort(key=lambda e: -e[0])
-    best, v, row, h, k = fitted[0]
+    best, v, row, k = fitted[0]
     index = int(known.tables[v].index[row])
-    others = [s for s, v2, r2, _, _ in fitted[1:] if known.tables[v2].index[r2] != index]
+    others = [s for s, v2, r2, _ in fitted[1:] if known.tables[v2].index[r2] != index]
     decoys = known.decoys(v)
     for d in range(len(decoys.dark)):
         if late():
             return None
-        others.append(fit(decoys, d, h, k))
+        others += [fit(decoys, d, outline, r, cfg.iters) for r in rotations(decoys, d, 2)]
     runner = max(others)
     if best < cfg.min_score or (1 - best) > cfg.max_residual_ratio * (1 - runner):
         return None
+    h = _module_to_frame(*outline, known.tables[v].n)
     n = known.tables[v].n
     own = [_rot_point(x, y, n, k) for x, y in ((0, 0), (n, 0), (n, n), (0, n))]
     pts = cv2.perspectiveTransform(np.float64(own).reshape(-1, 1, 2), h).reshape(4, 2)
