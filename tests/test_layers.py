@@ -31,6 +31,7 @@ LAYERS = {
     "decode": 1,
     "restore": 2,
     "metrics": 2,
+    "identify": 2,
     "scan": 3,
     "models": 4,
     "losses": 4,

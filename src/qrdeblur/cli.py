@@ -186,6 +186,11 @@ def scan(
     full_every: int = typer.Option(
         8, min=1, help="Videos: scan whole frames this often while codes are followed in crops."
     ),
+    known: Optional[Path] = typer.Option(
+        None, help="Images: a file of known payloads, one per line; a code too blurred to decode is identified "
+        "among them (method 'match', with its score and margin) or left unread."
+    ),
+    known_ecc: str = typer.Option("M", help="ECC level(s) the known codes were printed with, e.g. M or LM."),
 ):
     """Find and decode every QR code in photos, deblurring the ones plain decoding misses; in videos,
     report each code once per pass through the view."""
@@ -193,12 +198,17 @@ def scan(
 
     video_options = dict(every_detection=every_detection, sequence=sequence, fps=fps, max_gap=max_gap,
                          full_every=full_every)
+    known_list = None
+    if known is not None:
+        from qrdeblur.identify import KnownCodes
+
+        known_list = KnownCodes.from_file(known, known_ecc)
     any_read = False
     images: list[Path] = []
     for item in [*inputs, None]:
         is_video = item is not None and (is_video_source(item) or (sequence and Path(item).is_dir()))
         if (item is None or is_video) and images:
-            any_read = _scan_images(images, json_out, model, budget_ms, effort) or any_read
+            any_read = _scan_images(images, json_out, model, budget_ms, effort, known_list) or any_read
             images = []
         if is_video:
             any_read = _scan_video(item, json_out, model, budget_ms, effort, **video_options) or any_read
@@ -208,12 +218,12 @@ def scan(
         raise typer.Exit(1)
 
 
-def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort) -> bool:
+def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort, known=None) -> bool:
     """Scan images and folders; True when at least one image was read without error."""
     from qrdeblur.scan.batch import scan_paths
 
     any_read = False
-    for record in scan_paths(inputs, model=model, budget_ms=budget_ms, effort=effort):
+    for record in scan_paths(inputs, model=model, budget_ms=budget_ms, effort=effort, known=known):
         any_read = any_read or record["error"] is None
         if json_out:
             typer.echo(json.dumps(record, ensure_ascii=False))
@@ -225,7 +235,10 @@ def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort) -
             typer.echo(f"{record['path']}: no QR code found ({record['ms']:.0f} ms)")
         for code in record["codes"]:
             shown = code.get("hri") or code["text"]  # a GS1 code in its human-readable form; --json has the data
-            typer.echo(f"{record['path']}: {shown!r} [{code['method']}] ({record['ms']:.0f} ms)")
+            how = code["method"]
+            if "score" in code:  # identified among known payloads, not decoded
+                how += f" score {code['score']:.2f}, margin {code['margin']:.2f}"
+            typer.echo(f"{record['path']}: {shown!r} [{how}] ({record['ms']:.0f} ms)")
     return any_read
 
 

@@ -257,6 +257,12 @@ def _oracle(arg: str | None) -> SceneMethod:
     return OracleReader()
 
 
+def _known(arg: str | None):
+    from qrdeblur.bench.known_method import known_method
+
+    return known_method(arg)
+
+
 # ----------------------------------------------------------------------------------- video methods
 
 
@@ -327,6 +333,7 @@ METHODS: dict[str, MethodEntry] = {
     "scan": MethodEntry("scene", _scan, "MODEL"),
     "scan-high": MethodEntry("scene", _scan_high, "MODEL"),
     "oracle": MethodEntry("scene", _oracle),
+    "known": MethodEntry("scene", lambda arg: _known(arg), "N"),
     "frame-any": MethodEntry("video", _video_method("frame-any", tracks=False), "MODEL"),
     "video": MethodEntry("video", _video_method("video", tracks=True), "MODEL"),
 }

@@ -100,6 +100,28 @@ class KnownCodes:
 
         return cls(read_payload_file(path), ecc, source=str(path))
 
+    def extended(self, texts: Iterable[str]) -> KnownCodes:
+        """This list with ``texts`` added (those not in it), sharing every rendered code: a long list
+        that differs per image by a few codes is rendered once."""
+        import copy
+
+        new = copy.copy(self)
+        have = set(self.payloads)
+        added = [t for t in dict.fromkeys(texts) if t not in have]
+        new.payloads = self.payloads + added
+        new.tables = dict(self.tables)
+        for i, text in enumerate(added, start=len(self.payloads)):
+            for level in self.ecc:
+                m = _matrix(text, level)
+                v = (len(m) - 17) // 4
+                old = new.tables.get(v)
+                if old is None:
+                    new.tables[v] = VersionTable(v, len(m), np.asarray([i]), m[None])
+                else:
+                    new.tables[v] = VersionTable(v, old.n, np.append(old.index, i), np.concatenate([old.dark, m[None]]))
+        new.tables = dict(sorted(new.tables.items()))
+        return new
+
     def __len__(self) -> int:
         return len(self.payloads)
 
@@ -132,3 +154,8 @@ def known_codes(known: KnownCodes | Sequence[str] | str | Path) -> KnownCodes:
     if isinstance(known, (str, Path)):
         return KnownCodes.from_file(known)
     return KnownCodes(known)
+
+
+def version_of(payload: str, ecc: str = "M") -> int:
+    """The version a generator prints ``payload`` in at ``ecc`` (the smallest that holds it)."""
+    return (len(_matrix(payload, ecc)) - 17) // 4

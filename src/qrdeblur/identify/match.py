@@ -242,27 +242,24 @@ def identify(
     if not chosen:
         return None
 
-    def fit(table: VersionTable, row: int, outline, k: int, iters: int) -> float:
-        n = table.n
-        latent = np.pad(np.rot90(table.dark[row], k).astype(np.float32), ring)
-        obs = _sample(frame, _module_to_frame(*outline, n), n, ring)
+    def fit(jobs: list, iters: int) -> np.ndarray:
+        """Explained shares of ``jobs`` ((table, row, outline, rotation), one version), fitted together."""
+        n = jobs[0][0].n
+        latents = np.stack([np.pad(np.rot90(t.dark[row], k).astype(np.float32), ring) for t, row, _, k in jobs])
+        obs = np.stack([_sample(frame, _module_to_frame(*o, n), n, ring) for _, _, o, _ in jobs])
         side = min(cfg.kernel_modules, n + 2 * ring - 8) | 1
-        return nonneg_kernel_fit(latent, obs, side, ridge=1e-3, iters=iters)[1]
+        return nonneg_kernel_fit(latents, obs, side, ridge=1e-3, iters=iters)[1]
 
     # the outline: the scale and angle at which the leading codes fit best (softened correlation is
     # too tolerant of scale to place the code for the fit)
-    best_fit = (-np.inf, None, None)
+    best_fit = (-np.inf, None)
     for _, v, row, _, k, (centre, side, angle) in chosen[: cfg.place_codes]:
-        table = known.tables[v]
-        tried = {}
-        for j in cfg.jitter:
-            for da in cfg.jitter_angles:
-                if late():
-                    return None
-                tried[(j, da)] = fit(table, row, (centre, side * j, angle + np.radians(da)), k, cfg.place_iters)
-        (j, da), score = max(tried.items(), key=lambda kv: kv[1])
-        if score > best_fit[0]:
-            best_fit = (score, (centre, side * j, angle + np.radians(da)), None)
+        if late():
+            return None
+        outlines = [(centre, side * j, angle + np.radians(da)) for j in cfg.jitter for da in cfg.jitter_angles]
+        scores = fit([(known.tables[v], row, o, k) for o in outlines], cfg.place_iters)
+        if scores.max() > best_fit[0]:
+            best_fit = (float(scores.max()), outlines[int(np.argmax(scores))])
     outline = best_fit[1]
 
     def rotations(table: VersionTable, row: int, count: int) -> list[int]:
@@ -274,20 +271,24 @@ def identify(
         code = table.dark[row].astype(np.float32) - table.dark[row].mean()
         return list(np.argsort([-(np.rot90(obs, -k) * code).sum() for k in range(4)])[:count])
 
-    fitted = []  # (score, version, row, rotation)
-    for _, v, row, _, k, _ in chosen:  # each code in the rotation it correlated best in
+    fitted = []  # (score, version, row, rotation); each code in the rotation it correlated best in
+    for v in dict.fromkeys(e[1] for e in chosen):
         if late():
             return None
-        fitted.append((fit(known.tables[v], row, outline, k, cfg.iters), v, row, k))
+        group = [(row, k) for _, v2, row, _, k, _ in chosen if v2 == v]
+        scores = fit([(known.tables[v], row, outline, k) for row, k in group], cfg.iters)
+        fitted += [(float(sc), v, row, k) for sc, (row, k) in zip(scores, group, strict=True)]
     fitted.sort(key=lambda e: -e[0])
     best, v, row, k = fitted[0]
     index = int(known.tables[v].index[row])
     others = [s for s, v2, r2, _ in fitted[1:] if known.tables[v2].index[r2] != index]
     decoys = known.decoys(v)
-    for d in range(len(decoys.dark)):
-        if late():
-            return None
-        others += [fit(decoys, d, outline, r, cfg.iters) for r in rotations(decoys, d, 2)]
+    if late():
+        return None
+    jobs = [(decoys, d, outline, r) for d in range(len(decoys.dark)) for r in rotations(decoys, d, 2)]
+    others += list(fit(jobs, cfg.iters))
+    if late():
+        return None
     runner = max(others)
     if best < cfg.min_score or (1 - best) > cfg.max_residual_ratio * (1 - runner):
         return None

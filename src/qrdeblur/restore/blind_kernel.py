@@ -70,36 +70,43 @@ def fit_kernel_nonneg(
 
 def nonneg_kernel_fit(
     latent: np.ndarray, observed: np.ndarray, side: int, ridge: float = 1e-4, iters: int = 300
-) -> tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray | float]:
     """The fit behind :func:`fit_kernel_nonneg`: the kernel as solved (not normalised: its sum is the
     contrast between ``observed`` and ``latent``) and the share of the valid region's variance it
-    explains (1 - residual energy / energy, means removed; 0 for a featureless picture)."""
+    explains (1 - residual energy / energy, means removed; 0 for a featureless picture).
+
+    Batched: ``latent`` and ``observed`` may be (B, H, W) stacks (or one of them (H, W), shared); the
+    kernels are then (B, side, side) and the shares (B,), all solved together."""
     from scipy import fft
 
-    h, w = latent.shape
+    batched = latent.ndim == 3 or observed.ndim == 3
+    lat = np.asarray(latent, dtype=np.float64)
+    obs = np.asarray(observed, dtype=np.float64)
+    lat, obs = (x if x.ndim == 3 else x[None] for x in (lat, obs))
+    bsz = max(len(lat), len(obs))
+    h, w = lat.shape[1:]
     if side > min(h, w):
-        raise ValueError(f"kernel side {side} exceeds the picture {latent.shape}")
+        raise ValueError(f"kernel side {side} exceeds the picture {lat.shape[1:]}")
     full = (fft.next_fast_len(h + side - 1, real=True), fft.next_fast_len(w + side - 1, real=True))
-    a = latent - latent.mean()
+    a = lat - lat.mean(axis=(1, 2), keepdims=True)
     r = side // 2
-    b = (observed - observed.mean())[r : h - r, r : w - r]  # where the valid convolution lands
-    b = b - b.mean()
-    af = fft.rfft2(a, full)
-    lam = ridge * float((a**2).sum())
-    energy = float((b**2).sum())
-    if lam <= 0 or energy <= 0:  # a featureless picture pins no kernel
-        return np.zeros((side, side)), 0.0
+    b = (obs - obs.mean(axis=(1, 2), keepdims=True))[:, r : h - r, r : w - r]  # where the valid convolution lands
+    b = np.broadcast_to(b - b.mean(axis=(1, 2), keepdims=True), (bsz, *b.shape[1:]))
+    af = np.broadcast_to(fft.rfft2(a, full), (bsz, full[0], full[1] // 2 + 1))
+    lam = ridge * (a**2).sum(axis=(1, 2))
+    lam = np.broadcast_to(lam, (bsz,))[:, None, None]
+    energy = (b**2).sum(axis=(1, 2))
 
     def forward(k: np.ndarray) -> np.ndarray:  # valid convolution of the latent with k
-        return fft.irfft2(af * fft.rfft2(k, full), full)[side - 1 : h, side - 1 : w]
+        return fft.irfft2(af * fft.rfft2(k, full), full)[:, side - 1 : h, side - 1 : w]
 
     def adjoint(e: np.ndarray) -> np.ndarray:  # its transpose: the latent correlated with e
         c = fft.irfft2(np.conj(fft.rfft2(e, full)) * af, full)
-        return c[:side, :side][::-1, ::-1]
+        return c[:, :side, :side][:, ::-1, ::-1]
 
-    step = 1.0 / (float(np.abs(af).max() ** 2) + lam)
+    step = 1.0 / ((np.abs(af) ** 2).max(axis=(1, 2))[:, None, None] + lam + 1e-12)
     rhs = adjoint(b)
-    x = np.full((side, side), 1.0 / side**2)
+    x = np.full((bsz, side, side), 1.0 / side**2)
     y, t = x.copy(), 1.0
     for _ in range(iters):
         grad = adjoint(forward(y)) + lam * y - rhs
@@ -108,8 +115,13 @@ def nonneg_kernel_fit(
         y = x_new + (t - 1) / t_new * (x_new - x)
         x, t = x_new, t_new
     residual = b - forward(x)
-    residual -= residual.mean()
-    return x, 1.0 - float((residual**2).sum()) / energy
+    residual = residual - residual.mean(axis=(1, 2), keepdims=True)
+    dead = (lam[:, 0, 0] <= 0) | (energy <= 0)  # a featureless picture pins no kernel
+    explained = np.where(dead, 0.0, 1.0 - (residual**2).sum(axis=(1, 2)) / np.where(energy > 0, energy, 1.0))
+    x[dead] = 0.0
+    if batched:
+        return x, explained
+    return x[0], float(explained[0])
 
 
 def line_starts(lengths: tuple[float, ...], angles: int) -> list[np.ndarray]:

@@ -55,6 +55,7 @@ def scan(
     config: CascadeConfig | None = None,
     observer: Observer | None = None,
     effort: str = "normal",
+    known=None,
 ) -> list[Code]:
     """Decode every QR code in an image, deblurring the ones plain decoding misses.
 
@@ -73,6 +74,11 @@ def scan(
             reads by itself stay as fast. Ignored when ``config`` is given (its steps decide).
         observer: called with an :class:`~qrdeblur.scan.result.Attempt` after each step the cascade
             runs (which step read which code, in how long).
+        known: the payloads that may be in the image: a :class:`~qrdeblur.identify.KnownCodes`
+            (rendered once: pass the same object for many images), a list of texts or a payload file.
+            A candidate no step decodes is then identified among them (method ``match``, with its
+            ``score`` and ``margin``) in up to ``CascadeConfig.known_ms`` (600 ms) after the cascade,
+            or left unread when no code is clearly ahead; a decoded code is never replaced by a match.
 
     Returns:
         :class:`Code` list: text, corners (input pixel coordinates), method, decoder.
@@ -91,11 +97,15 @@ def scan(
         raise UsageError(f"time budget must be a number of milliseconds >= 0, got {budget_ms}")
     if deblurrer is None:
         deblurrer = load_deblurrer(model)  # once per process (cached), so outside the budget
+    if known is not None:  # rendered outside the budget too (pass KnownCodes to render once)
+        from qrdeblur.identify.catalog import known_codes
+
+        known = known_codes(known)
     t0 = time.perf_counter()
     if isinstance(image, (str, Path)):
         image = read_image(image)
     grey = to_grey(image)
-    return _cascade(deblurrer, config, observer).run(grey, budget_ms, t0, as_loaded(image, grey))
+    return _cascade(deblurrer, config, observer).run(grey, budget_ms, t0, as_loaded(image, grey), known)
 
 
 def as_loaded(image, grey: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ def scan_paths(
     model: str | Path | None = None,
     budget_ms: float | None = None,
     effort: str = "normal",
+    known=None,
 ) -> Iterator[dict]:
     """Scan files and directories (recursively), yielding one record per image found.
 
@@ -35,6 +36,7 @@ def scan_paths(
         model: generator (.onnx path; None = the shipped model), loaded once for the whole batch.
         budget_ms: cascade time budget per image (None: the effort's).
         effort: ``normal`` or ``high`` (:func:`qrdeblur.scan.scan`).
+        known: known payloads (:func:`qrdeblur.scan.scan`'s ``known``), rendered once for the batch.
 
     Yields:
         One record per image (see the module docstring); unreadable files, missing inputs and
@@ -50,6 +52,10 @@ def scan_paths(
     if effort not in EFFORTS:
         raise UsageError(f"unknown effort {effort!r}; choose one of {', '.join(EFFORTS)}")
     deblurrer = load_deblurrer(model)
+    if known is not None:
+        from qrdeblur.identify.catalog import known_codes
+
+        known = known_codes(known)
     for path, error in iter_image_paths(inputs):
         t0 = time.perf_counter()
         if error is not None:
@@ -57,7 +63,7 @@ def scan_paths(
             continue
         try:
             image = read_image(path)
-            codes = scan(image, budget_ms=budget_ms, deblurrer=deblurrer, effort=effort)
+            codes = scan(image, budget_ms=budget_ms, deblurrer=deblurrer, effort=effort, known=known)
         except UsageError as exc:
             yield _record(path, [], (time.perf_counter() - t0) * 1000, getattr(exc, "problem", str(exc)))
             continue

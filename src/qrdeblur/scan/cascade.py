@@ -44,6 +44,7 @@ from qrdeblur.scan.steps import STEP_KINDS, GeneratorTiming
 
 RAW = Step("raw", "raw")
 CONTRAST = Step("contrast", "contrast")
+MATCH = Step("match", "match")
 
 Observer = Callable[[Attempt], None]
 
@@ -107,13 +108,52 @@ class Cascade:
         return worst
 
     def run(
-        self, grey: np.ndarray, budget_ms: float = 800.0, t0: float | None = None, image: np.ndarray | None = None
+        self,
+        grey: np.ndarray,
+        budget_ms: float = 800.0,
+        t0: float | None = None,
+        image: np.ndarray | None = None,
+        known=None,
     ) -> list[Code]:
         """Every code found in ``grey`` ((H, W) uint8), each once, plain reads first.
 
         ``image``: the image as loaded ((H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8) for
-        zxing-cpp's own read, which comes first; None: ``grey``."""
+        zxing-cpp's own read, which comes first; None: ``grey``. ``known``: a
+        :class:`~qrdeblur.identify.KnownCodes`; the candidates no step read are then identified among
+        them, in up to ``known_ms`` more (method ``match``)."""
         t0 = time.perf_counter() if t0 is None else t0
+        cfg = self.config
+        if known is None:
+            return self.prepare(grey, budget_ms, t0, image)[0].codes
+        scene, cands = self.prepare(grey, budget_ms, t0, image)
+        self.identify(scene, cands, known, time.perf_counter() + cfg.known_ms / 1000.0)
+        return scene.codes
+
+    def identify(self, scene: Scene, cands: list[locate.Candidate], known, deadline: float) -> None:
+        """Identify the best ``known_candidates`` candidates no code covers among ``known`` (method
+        ``match``), until ``deadline`` (``time.perf_counter()``); a payload already read in the image is
+        not matched again."""
+        from qrdeblur.identify import identify
+
+        t = time.perf_counter()
+        tried = 0
+        for cand in cands:
+            if tried >= self.config.known_candidates or time.perf_counter() >= deadline:
+                break
+            if not scene.is_open(cand):
+                continue
+            tried += 1
+            match = identify(scene.grey, cand.quad, known, deadline=deadline)
+            if match is not None and all(c.text != match.text for c in scene.codes):
+                code = Code(match.text, match.corners, "match", "identify", score=match.score, margin=match.margin)
+                if scene.add(code) and self.observer is not None:
+                    self.observer(Attempt(MATCH, cand, [code], [], (time.perf_counter() - t) * 1000))
+
+    def prepare(
+        self, grey: np.ndarray, budget_ms: float, t0: float, image: np.ndarray | None = None
+    ) -> tuple[Scene, list[locate.Candidate]]:
+        """The cascade proper: the scene with the codes read, and the candidates it tried (best first),
+        which :meth:`identify` takes."""
         cfg = self.config
         scene = Scene(grey, cfg, self.deblurrer)
         self._plain_read(scene, grey if image is None else image, RAW, as_loaded=True)
@@ -137,7 +177,7 @@ class Cascade:
             # ... but a code located and not read is worth the grid step's time
             grid_deadline = min(budget_ms, max(deadline, cfg.followup_grid_ms))
         if (time.perf_counter() - t0) * 1000 >= deadline:
-            return scene.codes
+            return scene, []
 
         cands = locate.zxing_candidates(failed)
         exact = [c.quad for c in cands]
@@ -148,7 +188,7 @@ class Cascade:
             if c.score >= min_score and not locate.centred_on(c, exact)
         ]
         _Schedule(self, scene, cands, t0, deadline, grid_deadline).run()
-        return scene.codes
+        return scene, cands
 
 
 class _Schedule:

@@ -135,6 +135,10 @@ class CascadeConfig:
             ``configs/ablations/shake-latent.yaml``); None: the step is skipped. No step list of the
             product runs it (``docs/research/README.md``).
         latent_kernel_rounds: ... and the two-tone refinements of each fitted kernel.
+        known_ms: with known payloads (``scan(..., known=...)``), the time after the cascade for
+            identifying the candidates no step read (:mod:`qrdeblur.identify`): the cascade keeps its
+            whole budget, so a list never costs a code the cascade decodes.
+        known_candidates: ... tried best first, at most this many.
     """
 
     main_steps: tuple[Step, ...] = MAIN_STEPS
@@ -169,6 +173,8 @@ class CascadeConfig:
     kernel_search_rounds: int = 6
     latent_model: str | None = None
     latent_kernel_rounds: int = 3
+    known_ms: float = 600.0
+    known_candidates: int = 2
 
 
 #: ``scan``'s effort levels: the cascade's configuration and its default time budget (ms).

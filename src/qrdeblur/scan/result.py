@@ -22,13 +22,17 @@ class Code:
             ECI-interpreted characters as they are.
         corners: four [x, y] corners in the input image (after EXIF orientation), the code's own
             top-left, top-right, bottom-right, bottom-left.
-        method: how it was read: ``raw``, ``contrast``, ``rectify``, ``sharpen``, ``deblur``,
-            ``deblur-rescale`` or ``grid`` (the step's name, :class:`~qrdeblur.scan.config.Step`).
-        decoder: the decoder that read it (``zxing-cpp``).
+        method: how it was read: the step's name (:class:`~qrdeblur.scan.config.Step`: ``raw``,
+            ``contrast``, ``rectify``, ``sharpen``, ``deblur``, ...), or ``match``: identified among known
+            payloads, not decoded.
+        decoder: the decoder that read it (``zxing-cpp``; ``identify`` for a match).
         bytes_b64: the raw payload bytes, base64, when they are not the UTF-8 encoding of ``text``
             (binary data, another character set); else None.
         gs1: a GS1 code (FNC1 in first position: application identifiers, group separators).
         hri: a GS1 code's human-readable form, e.g. ``(01)09504000059101(21)12345678``, for display.
+        score: for method ``match`` (identified among known payloads, not decoded): the share of the
+            observation the code explains; None otherwise.
+        margin: ... and how far ahead of the runner-up it is.
     """
 
     text: str
@@ -38,6 +42,8 @@ class Code:
     bytes_b64: str | None = None
     gs1: bool = False
     hri: str | None = None
+    score: float | None = None
+    margin: float | None = None
 
     @classmethod
     def from_result(cls, result: DecodeResult, corners: list[list[float]], method: str) -> Code:
@@ -64,6 +70,9 @@ class Code:
         if self.gs1:
             d["gs1"] = True
             d["hri"] = self.hri
+        if self.score is not None:
+            d["score"] = round(float(self.score), 4)
+            d["margin"] = round(float(self.margin), 4)
         return d
 
 

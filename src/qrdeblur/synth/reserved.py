@@ -15,7 +15,10 @@ validation sets. :data:`RESERVED` maps each suite to the set of payloads it can 
   codes, from :data:`HARD_PAYLOAD_SEED`;
 - ``conveyor``: :func:`conveyor_payload_specs` (versions 1-6) for suites of up to
   :data:`CONVEYOR_RESERVED_COUNT` sequences of at most :data:`CONVEYOR_MAX_CODES` codes, from
-  :data:`CONVEYOR_PAYLOAD_SEED`.
+  :data:`CONVEYOR_PAYLOAD_SEED`;
+- ``known``: :func:`known_payload_texts` for suites of up to :data:`KNOWN_RESERVED_COUNT` codes and
+  the :data:`KNOWN_DISTRACTORS` payloads of their lists (:func:`known_distractors`), from
+  :data:`KNOWN_PAYLOAD_SEED`.
 """
 
 from __future__ import annotations
@@ -132,6 +135,35 @@ def conveyor_payloads() -> frozenset[str]:
     return frozenset(p for p, _, _ in conveyor_payload_specs(CONVEYOR_RESERVED_COUNT * CONVEYOR_MAX_CODES))
 
 
+KNOWN_PAYLOAD_SEED = 80_801
+#: Payloads are reserved for known suites of up to this many codes ...
+KNOWN_RESERVED_COUNT = 1000
+#: ... and this many further payloads fill their lists (the codes known but not in the photo).
+KNOWN_DISTRACTORS = 10_000
+
+
+@lru_cache(maxsize=1)
+def _known_texts() -> tuple[str, ...]:
+    return tuple(p for p, _, _ in photo_payload_specs(KNOWN_RESERVED_COUNT + KNOWN_DISTRACTORS, KNOWN_PAYLOAD_SEED, 6))
+
+
+def known_payload_texts(count: int) -> list[str]:
+    """The codes of a ``known`` suite of ``count`` items (texts drawn as the photo suite's, versions 1-6
+    at their own ECC level; the suite prints each at ECC M, so some are version 7 or 8)."""
+    return list(_known_texts()[:count])
+
+
+def known_distractors() -> list[str]:
+    """The :data:`KNOWN_DISTRACTORS` payloads that fill a ``known`` suite's lists; none is in its photos."""
+    return list(_known_texts()[KNOWN_RESERVED_COUNT:])
+
+
+@lru_cache(maxsize=1)
+def known_payloads() -> frozenset[str]:
+    """Every payload a known suite can use, its lists' included."""
+    return frozenset(_known_texts())
+
+
 @lru_cache(maxsize=1)
 def paper80_payloads() -> frozenset[str]:
     """Every payload of the full ``paper80`` grid (built once, in a few seconds)."""
@@ -147,6 +179,7 @@ RESERVED: dict[str, Callable[[], frozenset[str]]] = {
     "shake": shake_payloads,
     "hard": hard_payloads,
     "conveyor": conveyor_payloads,
+    "known": known_payloads,
 }
 
 

@@ -83,18 +83,25 @@ def shake_scene(
     extent_range: tuple[float, float],
     module_px_range: tuple[float, float] = (3.0, 6.0),
     linear_share: float = LINEAR_SHARE,
+    defocus: bool = False,
 ) -> tuple[ShakeItem, np.ndarray]:
     """One code ``spec`` ((payload, version, ECC)) under a blur of ``extent_range`` module widths, drawn
     from ``rng``: the item and the sharp scene it was blurred from (float32, [0, 1], the item's shape).
-    The suite's items and the kernel estimator's training pairs are drawn by this one function."""
+    The suite's items and the kernel estimator's training pairs are drawn by this one function.
+    ``defocus``: a pillbox of that radius instead of a path (``path`` is then the single centre point)."""
     payload, version, ecc = spec
     n = modules(version)
     module_px = float(rng.uniform(*module_px_range))
     quiet = int(rng.integers(2, 5))
     matrix = module_matrix(make_symbol(QRSpec(payload, version, ecc)), 0)
     hom, view = camera_homography(rng, n, module_px, float(rng.uniform(0.0, 0.04)))
-    path, blur = _blur_path(rng, extent_range, module_px, linear_share)
-    psf = kernels.path_kernel(path)
+    if defocus:
+        radius = float(rng.uniform(*extent_range))
+        path, blur = np.zeros((1, 2)), {"kind": "defocus", "radius_modules": round(radius, 3)}
+        psf = kernels.disk(radius * module_px)
+    else:
+        path, blur = _blur_path(rng, extent_range, module_px, linear_share)
+        psf = kernels.path_kernel(path)
     side = int(np.ceil((n + 2 * quiet) * module_px * 1.45 + psf.shape[0] + 48))
     to_image = translate(side / 2, side / 2) @ hom
     code, alpha = split_label(render_label(matrix, quiet, to_image, (side, side)))

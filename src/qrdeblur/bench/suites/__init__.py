@@ -13,6 +13,8 @@
 - ``conveyor`` (:mod:`.conveyor`, sequences from :mod:`qrdeblur.synth.conveyor`): short videos of one
   to three codes carried past a fixed camera with 1-10 modules of motion blur, in four cells by blur;
   ``video`` methods.
+- ``known`` (:mod:`.known`): 180 codes blurred past decoding (and easy controls), identified among
+  lists of 3 to 10,000 known payloads (``known:N``), each with and without its own code on the list.
 
 Each is a :class:`~qrdeblur.bench.suites.base.Suite`: how to build its items, the kind of method it
 runs and how a run is scored. Payloads of every suite are reserved (:mod:`qrdeblur.synth.reserved`):
@@ -21,13 +23,13 @@ the training presets never draw them.
 
 from __future__ import annotations
 
-from qrdeblur.bench.suites import conveyor, hard, paper80, photo, shake, speed
+from qrdeblur.bench.suites import conveyor, hard, known, paper80, photo, shake, speed
 from qrdeblur.bench.suites.base import Suite
 from qrdeblur.errors import UsageError
 
 #: name -> suite; ``qrdeblur bench --suite`` and its help list these.
 SUITES: dict[str, Suite] = {
-    s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE, hard.SUITE, conveyor.SUITE)
+    s.name: s for s in (paper80.SUITE, speed.SUITE, photo.SUITE, shake.SUITE, hard.SUITE, conveyor.SUITE, known.SUITE)
 }
 
 
