@@ -191,6 +191,9 @@ def scan(
         "among them (method 'match', with its score and margin) or left unread."
     ),
     known_ecc: str = typer.Option("M", help="ECC level(s) the known codes were printed with, e.g. M or LM."),
+    known_ms: Optional[float] = typer.Option(
+        None, help="Time per image for identifying among known payloads, after the cascade (ms); default 600."
+    ),
 ):
     """Find and decode every QR code in photos, deblurring the ones plain decoding misses; in videos,
     report each code once per pass through the view."""
@@ -208,7 +211,7 @@ def scan(
     for item in [*inputs, None]:
         is_video = item is not None and (is_video_source(item) or (sequence and Path(item).is_dir()))
         if (item is None or is_video) and images:
-            any_read = _scan_images(images, json_out, model, budget_ms, effort, known_list) or any_read
+            any_read = _scan_images(images, json_out, model, budget_ms, effort, known_list, known_ms) or any_read
             images = []
         if is_video:
             any_read = _scan_video(item, json_out, model, budget_ms, effort, **video_options) or any_read
@@ -218,12 +221,13 @@ def scan(
         raise typer.Exit(1)
 
 
-def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort, known=None) -> bool:
+def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort, known=None, known_ms=None) -> bool:
     """Scan images and folders; True when at least one image was read without error."""
     from qrdeblur.scan.batch import scan_paths
 
     any_read = False
-    for record in scan_paths(inputs, model=model, budget_ms=budget_ms, effort=effort, known=known):
+    for record in scan_paths(inputs, model=model, budget_ms=budget_ms, effort=effort, known=known,
+                             known_ms=known_ms):
         any_read = any_read or record["error"] is None
         if json_out:
             typer.echo(json.dumps(record, ensure_ascii=False))

@@ -18,6 +18,7 @@ from qrdeblur.synth.reserved import (
     conveyor_payloads,
     hard_payloads,
     is_reserved_payload,
+    known_payloads,
     paper80_payloads,
     photo_payloads,
     reserved_payloads,
@@ -76,5 +77,5 @@ def test_reserved_payloads_are_pinned_and_cover_every_suite():
     for items in (speed(), paper80_crops(per_cell=1)):  # smaller paper80 draws reuse its payloads
         assert all(is_reserved_payload(p) for it in items for p in it.payloads)
     assert not is_reserved_payload("NOT A BENCH PAYLOAD 1")
-    assert reserved_payloads() == reserved | shake_payloads() | hard_payloads() | conveyor_payloads()
+    assert reserved_payloads() == reserved | shake_payloads() | hard_payloads() | conveyor_payloads() | known_payloads()
     assert all(is_reserved_payload(p) for p in shake_payloads() | hard_payloads() | conveyor_payloads())

@@ -66,3 +66,19 @@ def test_nonneg_fit_recovers_a_long_shake_where_the_wraparound_fit_does_not():
     assert nonneg.shape == (side, side) and np.isclose(nonneg.sum(), 1.0) and nonneg.min() >= 0
     assert np.abs(nonneg - truth).sum() < 0.5
     assert np.abs(nonneg - truth).sum() < 0.5 * np.abs(kernels_fit - truth).sum()
+
+
+def test_nonneg_fit_batched_equals_one_by_one_and_explains_the_true_picture_best():
+    from qrdeblur.restore.blind_kernel import nonneg_kernel_fit
+    from qrdeblur.synth import degrade, kernels
+
+    rng = np.random.default_rng(4)
+    sharp = np.kron(rng.random((14, 14)) > 0.5, np.ones((3, 3))).astype(np.float64)
+    wrong = np.kron(rng.random((14, 14)) > 0.5, np.ones((3, 3))).astype(np.float64)
+    observed = degrade.convolve(sharp.astype(np.float32), kernels.motion(7, 30)).astype(np.float64)
+    ks, shares = nonneg_kernel_fit(np.stack([sharp, wrong]), observed, 11, ridge=1e-3, iters=150)
+    k0, s0 = nonneg_kernel_fit(sharp, observed, 11, ridge=1e-3, iters=150)
+    assert ks.shape == (2, 11, 11) and shares.shape == (2,)
+    assert np.allclose(ks[0], k0) and np.isclose(shares[0], s0)
+    assert s0 > 0.9 and shares[1] < 0.5
+    assert (ks >= 0).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def scan(
     observer: Observer | None = None,
     effort: str = "normal",
     known=None,
+    known_ms: float | None = None,
 ) -> list[Code]:
     """Decode every QR code in an image, deblurring the ones plain decoding misses.
 
@@ -79,6 +81,8 @@ def scan(
             A candidate no step decodes is then identified among them (method ``match``, with its
             ``score`` and ``margin``) in up to ``CascadeConfig.known_ms`` (600 ms) after the cascade,
             or left unread when no code is clearly ahead; a decoded code is never replaced by a match.
+        known_ms: the time for that identification (None: the config's, 600 ms); a candidate whose
+            identification it cannot finish is left unread.
 
     Returns:
         :class:`Code` list: text, corners (input pixel coordinates), method, decoder.
@@ -92,6 +96,10 @@ def scan(
     effort_config, effort_budget = EFFORTS[effort]
     if config is None and effort != "normal":
         config = effort_config
+    if known_ms is not None:
+        if not np.isfinite(known_ms) or known_ms < 0:
+            raise UsageError(f"identification time must be a number of milliseconds >= 0, got {known_ms}")
+        config = dataclasses.replace(config or effort_config, known_ms=float(known_ms))
     budget_ms = effort_budget if budget_ms is None else budget_ms
     if not np.isfinite(budget_ms) or budget_ms < 0:
         raise UsageError(f"time budget must be a number of milliseconds >= 0, got {budget_ms}")

@@ -28,6 +28,7 @@ def scan_paths(
     budget_ms: float | None = None,
     effort: str = "normal",
     known=None,
+    known_ms: float | None = None,
 ) -> Iterator[dict]:
     """Scan files and directories (recursively), yielding one record per image found.
 
@@ -36,7 +37,8 @@ def scan_paths(
         model: generator (.onnx path; None = the shipped model), loaded once for the whole batch.
         budget_ms: cascade time budget per image (None: the effort's).
         effort: ``normal`` or ``high`` (:func:`qrdeblur.scan.scan`).
-        known: known payloads (:func:`qrdeblur.scan.scan`'s ``known``), rendered once for the batch.
+        known: known payloads (:func:`qrdeblur.scan.scan`'s ``known``), rendered once for the batch;
+            ``known_ms`` the time to identify in (None: 600 ms).
 
     Yields:
         One record per image (see the module docstring); unreadable files, missing inputs and
@@ -63,7 +65,7 @@ def scan_paths(
             continue
         try:
             image = read_image(path)
-            codes = scan(image, budget_ms=budget_ms, deblurrer=deblurrer, effort=effort, known=known)
+            codes = scan(image, budget_ms=budget_ms, deblurrer=deblurrer, effort=effort, known=known, known_ms=known_ms)
         except UsageError as exc:
             yield _record(path, [], (time.perf_counter() - t0) * 1000, getattr(exc, "problem", str(exc)))
             continue
