@@ -100,15 +100,34 @@ def train(
     config: Path = typer.Option(..., "--config", help="YAML training config (see configs/)."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default runs/<config name>)."),
     resume: bool = typer.Option(False, help="Continue from OUT/last.pt."),
+    nproc: int = typer.Option(
+        1, "--nproc", min=1,
+        help="Train on N local processes with DistributedDataParallel (as torchrun --nproc_per_node N); "
+        "each process draws data.batch_size pairs, so a step sees N x batch_size.",
+    ),
 ):
     """Train a generator (and discriminator) per a YAML config."""
+    import os
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from qrdeblur.train.config import load_config
+    from qrdeblur.train.trainer import check_run_folder
     from qrdeblur.train.trainer import train as run_training
 
     cfg = load_config(config)
     out = out or Path("runs") / config.stem
+    if nproc > 1:  # torchrun starts ``python -m qrdeblur.train`` (this command) in each process
+        from qrdeblur.train.distributed import launch
+
+        check_run_folder(out, resume)
+        status = launch(nproc, ["--config", str(config), "--out", str(out), *(["--resume"] if resume else [])])
+        if status:
+            _fail(f"training on {nproc} processes failed (exit status {status})")
+        return
+    if os.environ.get("RANK", "0") != "0":  # another process of a torchrun: rank 0 reports
+        run_training(cfg, out, resume=resume)
+        return
     with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("train", total=cfg.steps, info="")

@@ -51,7 +51,8 @@ class WienerQRUNet(nn.Module):
     def estimate(self, features: np.ndarray) -> np.ndarray:
         """Estimator outputs (N, 3) for :func:`estimator_features` (N, 2, 80, 80), without gradient."""
         with torch.no_grad():
-            return self.estimator(torch.from_numpy(features)).numpy()
+            device = next(self.estimator.parameters()).device
+            return self.estimator(torch.from_numpy(features).to(device)).cpu().numpy()
 
     def refiner_input(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 1, H, W) blurred -> (N, 2, H, W) (Wiener with the estimated kernel, blurred)."""

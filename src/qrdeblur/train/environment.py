@@ -53,10 +53,16 @@ def environment(threads: int | None = None) -> dict:
     }
 
 
-def record_environment(out: Path, threads: int | None = None) -> dict:
-    """Append this invocation (time, command line, :func:`environment`) to ``out/environment.jsonl``."""
-    entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": shlex.join(sys.argv),
-             **environment(threads)}
+def record_environment(
+    out: Path, threads: int | None = None, world_size: int = 1, command: str | None = None
+) -> dict:
+    """Append this invocation (time, command line, :func:`environment`) to ``out/environment.jsonl``.
+
+    ``world_size``: the number of processes training together (``torchrun --nproc_per_node``);
+    ``command``: the command line to record (default this process's).
+    """
+    entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command or shlex.join(sys.argv),
+             **environment(threads), "world_size": world_size}
     with open(Path(out) / "environment.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry) + "\n")
     return entry

@@ -70,7 +70,8 @@ def restore_tensor(generator: torch.nn.Module, blurred: torch.Tensor, batch: int
 
 def evaluate(generator: torch.nn.Module, val: ValidationSet, decoder) -> dict:
     """QR-MAE (paper Eq. 8, 0-255 units, mean over channels), PSNR (dB) and decode rate of the restorations."""
-    restored = restore_tensor(generator, val.blurred)
+    device = next(generator.parameters()).device  # a generator on a GPU restores there, is scored here
+    restored = restore_tensor(generator, val.blurred.to(device)).cpu()
     err = (restored - val.sharp).abs().mean(dim=(2, 3)).mean(dim=1) * 255.0
     mse = ((restored - val.sharp) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
     psnr = 10 * torch.log10(1.0 / mse)

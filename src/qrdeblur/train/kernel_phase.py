@@ -111,6 +111,8 @@ def train_estimator(
     stream = PairStream(preset, seed, size, shard=shard)
     outputs = int(estimator.head[-1].out_features)  # 3: motion + Gaussian; 4: and a defocus disk
     val_x, _, val_truth = _batch(PairStream(preset, seed, size, shard=VALIDATION_SHARD), val_count, outputs)
+    device = next(estimator.parameters()).device  # the finish phase's continuation may run on a GPU
+    val_x = val_x.to(device)
     opt = torch.optim.Adam(estimator.parameters(), lr=lr)
     t0 = time.time()
     with open(out / metrics, "w", newline="", encoding="utf-8") as fh:
@@ -126,6 +128,7 @@ def train_estimator(
             for group in opt.param_groups:
                 group["lr"] = lr * factor
             x, y, _ = _batch(stream, batch_size, outputs)
+            x, y = x.to(device), y.to(device)
             loss = (estimator(x) - y).abs().mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -138,7 +141,7 @@ def train_estimator(
                 if step % (10 * log_every) == 0 or step == steps:
                     estimator.eval()
                     with torch.no_grad():
-                        errors = blur_errors(estimator(val_x).numpy(), val_truth)
+                        errors = blur_errors(estimator(val_x).cpu().numpy(), val_truth)
                     estimator.train()
                     row.update({k: round(v, 4) for k, v in errors.items()})
                 writer.writerow(row)

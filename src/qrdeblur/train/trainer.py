@@ -9,6 +9,12 @@ paper's figures (``plots.py``).
 Phases: a ``wiener-qrunet`` run first teaches its blur estimator (``kernel_phase.py``); every run then
 trains ``steps`` GAN steps on ``data``; an optional ``finish`` phase adds ``finish.steps`` steps on one
 framing with a fresh optimiser (steps are numbered on: ``steps + 1 ... steps + finish.steps``).
+
+Several processes (``torchrun --nproc_per_node N`` or ``qrdeblur train --nproc N``; ``distributed.py``):
+both networks are wrapped in DistributedDataParallel, each process draws its own pairs (seed +
+rank) in batches of ``data.batch_size``, so a step sees ``N x batch_size`` pairs. Only rank 0 writes
+the run folder and validates; the checkpoints hold the plain modules' weights, so they load as a
+single process's do, and every process resumes from the same ``last.pt``.
 """
 
 from __future__ import annotations
@@ -16,8 +22,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import shlex
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 from qrdeblur.decode import get_decoder
 from qrdeblur.errors import UsageError
@@ -37,6 +41,7 @@ from qrdeblur.models.checkpoint import initial_state, load_initial_state
 from qrdeblur.models.registry import create_model
 from qrdeblur.synth.payloads import read_payload_file
 from qrdeblur.synth.presets import get_preset
+from qrdeblur.train import distributed
 from qrdeblur.train.config import TrainConfig, config_to_dict, config_yaml
 from qrdeblur.train.data import SynthFolder, SynthStream
 from qrdeblur.train.environment import record_environment
@@ -87,6 +92,13 @@ class Losses:
             terms["g_adv"] = self.adv.generator_loss(d_fake)
         return terms
 
+    def to(self, device: torch.device) -> Losses:
+        """Move the terms that hold tensors (the detail loss's VGG16) to ``device``."""
+        for term in (self.l1, self.binary, self.edge, self.detail):
+            if term is not None:
+                term.to(device)
+        return self
+
 
 def _atomic_save(obj, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -105,28 +117,44 @@ def _lr_factor(cfg: TrainConfig, step: int) -> float:
     return max(o.min_lr_ratio, o.decay ** (step // max(1, o.decay_every)))
 
 
-def _loader(cfg: TrainConfig, epoch_offset: int, payloads) -> DataLoader:
-    """Batches for the phase that step ``epoch_offset`` belongs to (the finish phase draws its preset)."""
+def _loader(cfg: TrainConfig, epoch_offset: int, payloads, rank: int = 0, world_size: int = 1) -> DataLoader:
+    """Batches for the phase that step ``epoch_offset`` belongs to (the finish phase draws its preset).
+
+    Each of several processes synthesises from seed + ``rank``, or reads its own share of a folder.
+    """
     d = cfg.data
+    seed = cfg.seed + rank
     if epoch_offset >= cfg.steps and cfg.finish.steps:
-        ds = SynthStream(cfg.finish.preset, cfg.seed, d.size, d.grey, payloads=payloads, epoch_offset=epoch_offset)
+        ds = SynthStream(cfg.finish.preset, seed, d.size, d.grey, payloads=payloads, epoch_offset=epoch_offset)
         return DataLoader(ds, batch_size=d.batch_size, num_workers=d.workers, persistent_workers=d.workers > 0)
     if d.synth_dir:
         ds = SynthFolder(d.synth_dir, d.grey)
+        if world_size > 1:
+            sampler = DistributedSampler(ds, num_replicas=world_size, rank=rank, shuffle=True,
+                                         seed=cfg.seed + epoch_offset, drop_last=True)
+            return DataLoader(ds, batch_size=d.batch_size, sampler=sampler, drop_last=True, num_workers=d.workers,
+                              persistent_workers=d.workers > 0)
         g = torch.Generator().manual_seed(cfg.seed + epoch_offset)
         return DataLoader(ds, batch_size=d.batch_size, shuffle=True, drop_last=True, num_workers=d.workers,
                           generator=g, persistent_workers=d.workers > 0)
-    ds = SynthStream(d.preset, cfg.seed, d.size, d.grey, payloads=payloads, epoch_offset=epoch_offset)
+    ds = SynthStream(d.preset, seed, d.size, d.grey, payloads=payloads, epoch_offset=epoch_offset)
     return DataLoader(ds, batch_size=d.batch_size, num_workers=d.workers, persistent_workers=d.workers > 0)
 
 
 def _batches(loader: DataLoader):
+    epoch = 0
     while True:  # a folder dataset ends each epoch; the stream never does
+        if isinstance(loader.sampler, DistributedSampler):
+            loader.sampler.set_epoch(epoch)  # a new order every epoch, the same on every process
         yield from loader
+        epoch += 1
 
 
-def _continue_estimator(G, cfg: TrainConfig, out: Path, progress) -> None:
-    """The finish phase's estimator continuation (``finish.kernel_steps``), then freeze it again."""
+def _continue_estimator(G, cfg: TrainConfig, out: Path, progress, ctx: distributed.Context) -> None:
+    """The finish phase's estimator continuation (``finish.kernel_steps``), then freeze it again.
+
+    With several processes rank 0 trains it and the others load the file it saves.
+    """
     G.estimator_frozen = False
     G.estimator.requires_grad_(True)
 
@@ -134,11 +162,24 @@ def _continue_estimator(G, cfg: TrainConfig, out: Path, progress) -> None:
         if progress:
             progress(step, total, {"g": logs["kernel_loss"], "phase": "kernel finish"})
 
-    train_estimator(G.estimator, out, seed=cfg.seed, steps=cfg.finish.kernel_steps,
-                    batch_size=cfg.kernel.batch_size, lr=cfg.finish.kernel_lr, preset=cfg.finish.preset,
-                    size=cfg.data.size, progress=kernel_progress, file=FINISH_KERNEL_FILE,
-                    metrics=FINISH_KERNEL_METRICS, shard=1)
+    for turn in (True, False):
+        if turn == ctx.is_main:
+            train_estimator(G.estimator, out, seed=cfg.seed, steps=cfg.finish.kernel_steps,
+                            batch_size=cfg.kernel.batch_size, lr=cfg.finish.kernel_lr, preset=cfg.finish.preset,
+                            size=cfg.data.size, progress=kernel_progress, file=FINISH_KERNEL_FILE,
+                            metrics=FINISH_KERNEL_METRICS, shard=1)
+        distributed.barrier(ctx)
     G.freeze_estimator()
+
+
+def check_run_folder(out: str | Path, resume: bool) -> None:
+    """Refuse a resume without ``last.pt``, and a fresh run into a non-empty folder."""
+    out = Path(out)
+    if resume:
+        if not (out / "last.pt").exists():
+            raise UsageError(f"{out}: nothing to resume (no last.pt)")
+    elif out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out}: run folder exists and is not empty; use --resume or another --out")
 
 
 def _save_resolved_config(cfg: TrainConfig, out: Path, resume: bool) -> None:
@@ -165,14 +206,20 @@ def train(
 
     Refuses to write into a non-empty folder unless ``resume`` (then it continues from ``last.pt``).
     ``progress(step, total, logs)`` is called after every step (the CLI draws a bar with it).
+    Started by torchrun, it trains with the other processes (module docstring); the processes other
+    than rank 0 return only ``{"step": ...}``.
     """
-    out = Path(out)
+    ctx = distributed.init()
+    try:
+        return _train(cfg, Path(out), resume, progress, ctx)
+    finally:
+        distributed.cleanup(ctx)
+
+
+def _train(cfg: TrainConfig, out: Path, resume: bool, progress, ctx: distributed.Context) -> dict:
+    main = ctx.is_main
     ckpt_path = out / "last.pt"
-    if resume:
-        if not ckpt_path.exists():
-            raise UsageError(f"{out}: nothing to resume (no last.pt)")
-    elif out.exists() and any(out.iterdir()):
-        raise UsageError(f"{out}: run folder exists and is not empty; use --resume or another --out")
+    check_run_folder(out, resume)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed % 2**32)
     torch.set_num_threads(cfg.threads)
@@ -191,8 +238,10 @@ def train(
     o = cfg.optim
     if cfg.finish.steps:
         get_preset(cfg.finish.preset)  # an unknown preset fails here, before anything is written
-    out.mkdir(parents=True, exist_ok=True)  # only now: a bad model or loss setting leaves nothing behind
-    _save_resolved_config(cfg, out, resume)
+    distributed.barrier(ctx)  # every process has checked the folder before rank 0 writes into it
+    if main:
+        out.mkdir(parents=True, exist_ok=True)  # only now: a bad model or loss setting leaves nothing behind
+        _save_resolved_config(cfg, out, resume)
     if hasattr(G, "freeze_estimator"):  # wiener-qrunet: phase 1, the blur estimator (loads kernel.pt if done)
         k = cfg.kernel
 
@@ -200,17 +249,24 @@ def train(
             if progress:
                 progress(step, total, {"g": logs["kernel_loss"], "phase": "kernel"})
 
-        train_estimator(G.estimator, out, seed=cfg.seed, steps=k.steps, batch_size=k.batch_size, lr=k.lr,
-                        preset=k.preset, size=cfg.data.size, progress=kernel_progress)
+        for turn in (True, False):  # several processes: rank 0 trains it, then the others load kernel.pt
+            if turn == main:
+                train_estimator(G.estimator, out, seed=cfg.seed, steps=k.steps, batch_size=k.batch_size, lr=k.lr,
+                                preset=k.preset, size=cfg.data.size, progress=kernel_progress)
+            distributed.barrier(ctx)
         G.freeze_estimator()
         torch.manual_seed(cfg.seed + 1)  # phase 2 starts from a known state however phase 1 went
+    G.to(ctx.device)
+    losses.to(ctx.device)
+    if D is not None:
+        D.to(ctx.device)
     trainable = [p for p in G.parameters() if p.requires_grad]
     opt_g = torch.optim.Adam(trainable, lr=o.lr_g, betas=(o.beta1, o.beta2))
     total = cfg.steps + cfg.finish.steps
     opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2)) if D is not None else None
 
     step, elapsed_before, best = 0, 0.0, None
-    if resume:
+    if resume:  # every process loads the same last.pt
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         G.load_state_dict(ck["model"])
         opt_g.load_state_dict(ck["optimizer"])
@@ -219,25 +275,37 @@ def train(
             opt_d.load_state_dict(ck["optimizer_d"])
         step, elapsed_before, best = ck["step"], ck.get("elapsed_s", 0.0), ck.get("best")
         torch.set_rng_state(ck["torch_rng"])
-    with open(out / "command.txt", "a", encoding="utf-8") as fh:
-        fh.write(shlex.join(sys.argv) + "\n")
-    record_environment(out, cfg.threads)
+    # the networks the steps run through: DistributedDataParallel averages their gradients over the
+    # processes; G and D stay the plain modules (checkpoints, validation, the frozen D of the G update)
+    g_net = distributed.wrap(G, ctx)
+    d_net = distributed.wrap(D, ctx) if D is not None else None
+    if main:
+        command = distributed.command_line(ctx)
+        with open(out / "command.txt", "a", encoding="utf-8") as fh:
+            fh.write(command + "\n")
+        record_environment(out, cfg.threads, world_size=ctx.world_size, command=command)
 
-    val = make_validation_set(cfg.val.preset, cfg.val.count, cfg.val.seed, cfg.data.size, cfg.data.grey, payloads)
-    decoder = get_decoder(cfg.val.decoder)
-    metrics_path = out / "metrics.csv"
-    new_file = not metrics_path.exists()
-    fh = open(metrics_path, "a", newline="", encoding="utf-8")
-    writer = csv.DictWriter(fh, fieldnames=METRIC_COLUMNS)
-    if new_file:
-        writer.writeheader()
+    fh = writer = val = decoder = samples = None
     samples_path = out / "samples.npz"
-    samples = dict(np.load(samples_path)) if (resume and samples_path.exists()) else {}
-    n_samples = min(cfg.val.sample_count, len(val.payloads))
-    samples.setdefault("blurred", val.blurred[:n_samples].numpy())
-    samples.setdefault("sharp", val.sharp[:n_samples].numpy())
+    n_samples = 0
+    if main:
+        val = make_validation_set(cfg.val.preset, cfg.val.count, cfg.val.seed, cfg.data.size, cfg.data.grey,
+                                  payloads)
+        decoder = get_decoder(cfg.val.decoder)
+        metrics_path = out / "metrics.csv"
+        new_file = not metrics_path.exists()
+        fh = open(metrics_path, "a", newline="", encoding="utf-8")
+        writer = csv.DictWriter(fh, fieldnames=METRIC_COLUMNS)
+        if new_file:
+            writer.writeheader()
+        samples = dict(np.load(samples_path)) if (resume and samples_path.exists()) else {}
+        n_samples = min(cfg.val.sample_count, len(val.payloads))
+        samples.setdefault("blurred", val.blurred[:n_samples].numpy())
+        samples.setdefault("sharp", val.sharp[:n_samples].numpy())
 
     def checkpoint(path: Path, val_metrics: dict | None = None) -> None:
+        if not main:
+            return
         _atomic_save(
             {
                 "model": G.state_dict(),
@@ -252,12 +320,15 @@ def train(
                 "best": best,
                 "val": val_metrics,
                 "torch_rng": torch.get_rng_state(),
+                "world_size": ctx.world_size,
             },
             path,
         )
 
     def validate() -> dict:
         nonlocal best
+        if not main:  # the other processes go on to the next step and wait there for rank 0
+            return {}
         m = evaluate(G, val, decoder)
         restored = m.pop("restored")
         samples[f"step_{step:07d}"] = restored[:n_samples].numpy()
@@ -273,7 +344,7 @@ def train(
         return m
 
     t0 = time.time()
-    loader = _loader(cfg, epoch_offset=step, payloads=payloads)
+    loader = _loader(cfg, epoch_offset=step, payloads=payloads, rank=ctx.rank, world_size=ctx.world_size)
     loader_finishing = step >= cfg.steps and cfg.finish.steps > 0
     batches = _batches(loader)
     running: dict[str, list[float]] = defaultdict(list)
@@ -286,15 +357,17 @@ def train(
         finishing = step >= cfg.steps
         if finishing and step == cfg.steps:  # the finish phase begins: fresh optimiser, its own data
             if cfg.finish.kernel_steps and hasattr(G, "freeze_estimator"):
-                _continue_estimator(G, cfg, out, progress)
+                _continue_estimator(G, cfg, out, progress, ctx)
             opt_g = torch.optim.Adam(trainable, lr=cfg.finish.lr, betas=(o.beta1, o.beta2))
             if not loader_finishing:  # (a run resumed here already draws the finish preset)
                 del batches, loader
-                loader = _loader(cfg, epoch_offset=step, payloads=payloads)
+                loader = _loader(cfg, epoch_offset=step, payloads=payloads, rank=ctx.rank,
+                                 world_size=ctx.world_size)
                 batches = _batches(loader)
                 loader_finishing = True
         base_lr_g = cfg.finish.lr if finishing else o.lr_g
         blurred, sharp = next(batches)
+        blurred, sharp = blurred.to(ctx.device), sharp.to(ctx.device)
         factor = _lr_factor(cfg, step)
         for group in opt_g.param_groups:
             group["lr"] = base_lr_g * factor
@@ -303,8 +376,8 @@ def train(
                 group["lr"] = o.lr_d * factor
         adv_on = D is not None and step >= losses.adv_start and (not finishing or cfg.finish.adversarial)
 
-        # 1. generator update, discriminator frozen
-        logits = G(blurred)
+        # 1. generator update, discriminator frozen (the plain D: its weights get no gradient to sync)
+        logits = g_net(blurred)
         fake = torch.sigmoid(logits)
         d_fake = None
         if adv_on:
@@ -322,9 +395,9 @@ def train(
         if adv_on:
             D.requires_grad_(True)
             fake_d = fake.detach()
-            d_loss = losses.adv.discriminator_loss(D(sharp), D(fake_d))
+            d_loss = losses.adv.discriminator_loss(d_net(sharp), d_net(fake_d))
             if losses.adv.kind == "wgan-gp":
-                d_loss = d_loss + losses.adv.gradient_penalty(D, sharp, fake_d)
+                d_loss = d_loss + losses.adv.gradient_penalty(d_net, sharp, fake_d)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -339,10 +412,13 @@ def train(
         for k, v in terms.items():
             running[k].append(float(v.detach()))
         if step % cfg.log_every == 0 or step == total:
-            row = {k: round(float(np.mean(v)), 6) for k, v in running.items()}
-            row.update(step=step, elapsed_s=round(elapsed_before + time.time() - t0, 1), lr_g=base_lr_g * factor)
-            writer.writerow(row)
-            fh.flush()
+            means = distributed.average({k: float(np.mean(v)) for k, v in running.items()}, ctx)
+            if main:
+                row = {k: round(v, 6) for k, v in means.items()}
+                row.update(step=step, elapsed_s=round(elapsed_before + time.time() - t0, 1),
+                           lr_g=base_lr_g * factor)
+                writer.writerow(row)
+                fh.flush()
             running.clear()
         if step % cfg.val.every == 0 or step in (cfg.steps, total):
             last_val = validate()
@@ -350,11 +426,13 @@ def train(
             checkpoint(ckpt_path, last_val)
         if progress:
             progress(step, total, {"g": float(g_total.detach()), **last_val})
-        if deadline and time.time() > deadline:
+        if deadline and distributed.any_rank(time.time() > deadline, ctx):
             break
     if step % cfg.val.every and step not in (cfg.steps, total):
         last_val = validate()
     checkpoint(ckpt_path, last_val)
-    fh.close()
-    plot_run(out)
+    if main:
+        fh.close()
+        plot_run(out)
+    distributed.barrier(ctx)  # the run folder is complete when any process returns
     return {"step": step, **last_val}
