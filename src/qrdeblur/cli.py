@@ -144,10 +144,56 @@ def train(
 
 @app.command()
 @user_errors
+def enroll(
+    inputs: list[Path] = typer.Argument(
+        ..., help="A payload file (.txt, one code's text per line), or clean images of the codes to enrol."
+    ),
+    out: Path = typer.Option(..., help="Model folder to write (model.onnx, MODEL_CARD.md, the run)."),
+    steps: int = typer.Option(400, min=1, help="Fine-tuning steps."),
+    resume: bool = typer.Option(False, help="Continue a run that was stopped (OUT/run/last.pt)."),
+    seed: int = typer.Option(0, help="Seed of the training pairs and the evaluation."),
+    threads: int = typer.Option(1, min=1, help="Torch threads."),
+    batch_size: int = typer.Option(16, min=1, help="Pairs per step."),
+):
+    """Fine-tune the shipped scan generator on your own codes; scan/deblur --model OUT use it."""
+    import shlex
+    import sys
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from qrdeblur.synth.payloads import enrol_images, read_payload_file
+    from qrdeblur.train.enroll import enroll as run_enroll
+
+    if len(inputs) == 1 and inputs[0].suffix.lower() in (".txt", ".csv", ".list"):
+        payloads = read_payload_file(inputs[0])
+    else:
+        payloads = enrol_images(inputs)
+    command = shlex.join(["qrdeblur", "enroll", *sys.argv[2:]])
+    with Progress(TextColumn("[bold]enroll"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("enroll", total=steps, info="")
+
+        def progress(step, total, logs):
+            info = f"g={logs['g']:.4f}"
+            if "decode_rate" in logs:
+                info += f" val_decode={logs['decode_rate']:.1%}"
+            bar.update(task, completed=step, total=total, info=info)
+
+        result = run_enroll(payloads, out, steps=steps, resume=resume, seed=seed, threads=threads,
+                            batch_size=batch_size, progress=progress, command=command)
+    typer.echo(json.dumps({"model": str(out), "codes": result["codes"], "shipped": result["shipped"]["all"],
+                           "enrolled": result["enrolled"]["all"]}))
+
+
+@app.command()
+@user_errors
 def deblur(
     images: list[Path] = typer.Argument(..., help="Blurred images (any size, grey or RGB)."),
     out: Path = typer.Option(..., help="Output folder."),
-    model: Optional[Path] = typer.Option(None, help="Model (.onnx or .pt); default the shipped one."),
+    model: Optional[Path] = typer.Option(
+        None, help="Model (.onnx, .pt, or a folder made by enroll); default the shipped one."
+    ),
     force: bool = typer.Option(False, help="Overwrite existing outputs."),
 ):
     """Deblur images with the generator; writes OUT/<name>.png."""
@@ -186,7 +232,9 @@ def scan(
     json_out: bool = typer.Option(
         False, "--json", help="One JSON object per line: per image, and per code track of a video."
     ),
-    model: Optional[Path] = typer.Option(None, help="Deblurring model (.onnx); default: scan-wiener-qrunet."),
+    model: Optional[Path] = typer.Option(
+        None, help="Deblurring model (.onnx, or a folder made by enroll); default: scan-wiener-qrunet."
+    ),
     budget_ms: Optional[float] = typer.Option(
         None, help="Time budget per image for the deblurring cascade (ms); default: the effort's (800 / 6000); "
         "per frame of a video: 150."

@@ -271,13 +271,18 @@ def identify(
         code = table.dark[row].astype(np.float32) - table.dark[row].mean()
         return list(np.argsort([-(np.rot90(obs, -k) * code).sum() for k in range(4)])[:count])
 
-    fitted = []  # (score, version, row, rotation); each code in the rotation it correlated best in
-    for v in dict.fromkeys(e[1] for e in chosen):
+    fitted = []  # (score, version, row, rotation): each code in the rotation it correlated best in
+    for v in dict.fromkeys(e[1] for e in chosen):  # at its best place, and the two best here
         if late():
             return None
-        group = [(row, k) for _, v2, row, _, k, _ in chosen if v2 == v]
-        scores = fit([(known.tables[v], row, outline, k) for row, k in group], cfg.iters)
-        fitted += [(float(sc), v, row, k) for sc, (row, k) in zip(scores, group, strict=True)]
+        jobs = [
+            (row, r)
+            for _, v2, row, _, k, _ in chosen
+            if v2 == v
+            for r in dict.fromkeys([k, *rotations(known.tables[v], row, 2)])
+        ]
+        scores = fit([(known.tables[v], row, outline, r) for row, r in jobs], cfg.iters)
+        fitted += [(float(sc), v, row, r) for sc, (row, r) in zip(scores, jobs, strict=True)]
     fitted.sort(key=lambda e: -e[0])
     best, v, row, k = fitted[0]
     index = int(known.tables[v].index[row])

@@ -78,11 +78,16 @@ class Deblurrer:
 
     @classmethod
     def load(cls, path: str | Path | None = None, threads: int | None = None) -> Deblurrer:
-        """Load ``path`` (.onnx, through onnxruntime); None = shipped model.
+        """Load ``path`` (.onnx, through onnxruntime, or a model folder made by ``qrdeblur enroll``: its
+        ``model.onnx``); None = shipped model.
 
         A training checkpoint (.pt) needs torch: :func:`qrdeblur.models.deblurrer.load_deblurrer` loads
         either kind."""
         path = Path(path) if path is not None else shipped_model_path()
+        if path.is_dir():
+            if not (path / "model.onnx").exists():
+                raise UsageError(f"{path}: no model.onnx in this folder (a folder made by qrdeblur enroll?)")
+            path = path / "model.onnx"
         if not path.exists():
             raise UsageError(f"{path}: model file not found")
         if path.suffix == ".onnx":
