@@ -261,10 +261,18 @@ def scan(
     known_ms: Optional[float] = typer.Option(
         None, help="Time per image for identifying among known payloads, after the cascade (ms); default 600."
     ),
+    workers: int = typer.Option(
+        1,
+        help="Images: processes to scan in, each loading the model once; records keep the input order. "
+        "Videos are scanned in one process.",
+    ),
 ):
     """Find and decode every QR code in photos, deblurring the ones plain decoding misses; in videos,
     report each code once per pass through the view."""
     from qrdeblur.scan.frames import is_video_source
+
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
 
     video_options = dict(every_detection=every_detection, sequence=sequence, fps=fps, max_gap=max_gap,
                          full_every=full_every)
@@ -278,7 +286,9 @@ def scan(
     for item in [*inputs, None]:
         is_video = item is not None and (is_video_source(item) or (sequence and Path(item).is_dir()))
         if (item is None or is_video) and images:
-            any_read = _scan_images(images, json_out, model, budget_ms, effort, known_list, known_ms) or any_read
+            any_read = (
+                _scan_images(images, json_out, model, budget_ms, effort, known_list, known_ms, workers) or any_read
+            )
             images = []
         if is_video:
             any_read = _scan_video(item, json_out, model, budget_ms, effort, **video_options) or any_read
@@ -288,13 +298,16 @@ def scan(
         raise typer.Exit(1)
 
 
-def _scan_images(inputs: list[Path], json_out: bool, model, budget_ms, effort, known=None, known_ms=None) -> bool:
-    """Scan images and folders; True when at least one image was read without error."""
+def _scan_images(
+    inputs: list[Path], json_out: bool, model, budget_ms, effort, known=None, known_ms=None, workers: int = 1
+) -> bool:
+    """Scan images and folders (in ``workers`` processes); True when at least one image was read without error."""
     from qrdeblur.scan.batch import scan_paths
 
     any_read = False
-    for record in scan_paths(inputs, model=model, budget_ms=budget_ms, effort=effort, known=known,
-                             known_ms=known_ms):
+    for record in scan_paths(
+        inputs, model=model, budget_ms=budget_ms, effort=effort, known=known, known_ms=known_ms, workers=workers
+    ):
         any_read = any_read or record["error"] is None
         if json_out:
             typer.echo(json.dumps(record, ensure_ascii=False))

@@ -18,13 +18,15 @@ DEFAULT_BUDGET_MS = EFFORTS["normal"][1]
 _DEBLURRERS: dict = {}
 
 
-def load_deblurrer(model: str | Path | None = None):
+def load_deblurrer(model: str | Path | None = None, threads: int | None = None):
     """The generator for ``model`` (a path; None = the shipped scan generator), loaded once and cached.
 
     Returns None when ``model`` is None and no shipped model is installed (the cascade then skips
     the learned restoration); an explicit path that cannot be loaded raises UsageError. A model with a
     blur estimator also readies the grid solver (:func:`~qrdeblur.restore.module_grid.warm_up`), so
     its one-time set-up is paid here, with the loading, and not by the first image scanned.
+    ``threads``: onnxruntime's threads for the model (None: its default, the cores); each value is
+    loaded and cached apart.
     """
     from qrdeblur.restore.deblurrer import CHECKPOINT_SUFFIXES, Deblurrer, scan_model_path
 
@@ -33,13 +35,13 @@ def load_deblurrer(model: str | Path | None = None):
             f"{model}: scan runs ONNX models; export the checkpoint first: "
             f"qrdeblur export --model {model} --onnx MODEL.onnx --int8"
         )
-    key = str(Path(model).resolve()) if model is not None else None
+    key = (str(Path(model).resolve()) if model is not None else None, threads)
     if key not in _DEBLURRERS:
         if model is None and not scan_model_path().exists():
             return None
         if model is None:
             model = scan_model_path()
-        deblurrer = Deblurrer.load(model)
+        deblurrer = Deblurrer.load(model, threads)
         if deblurrer.has_estimator:
             from qrdeblur.restore.module_grid import warm_up
 
