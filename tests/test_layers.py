@@ -41,6 +41,7 @@ LAYERS = {
     "serve": 7,
     "cli": 7,
     "__init__": 7,  # the package itself: resolves its public names lazily
+    "__main__": 7,  # python -m qrdeblur: the commands
 }
 #: Units that may import torch (bench only inside functions: its model methods load it on demand).
 TORCH_UNITS = {"models", "losses", "train", "export", "bench"}

@@ -117,7 +117,7 @@ def train(
 
     cfg = load_config(config)
     out = out or Path("runs") / config.stem
-    if nproc > 1:  # torchrun starts ``python -m qrdeblur.train`` (this command) in each process
+    if nproc > 1:  # torchrun starts ``python -m qrdeblur train`` (this command) in each process
         from qrdeblur.train.distributed import launch
 
         check_run_folder(out, resume)

@@ -77,7 +77,7 @@ def test_two_processes_write_once_save_plain_weights_and_resume(tmp_path):
             "--nproc_per_node",
             "2",
             "-m",
-            "qrdeblur.train",
+            "qrdeblur", "train",
             "--config",
             str(cfg4),
             "--out",
@@ -100,7 +100,7 @@ def test_two_processes_write_once_save_plain_weights_and_resume(tmp_path):
     assert _loss_steps(run) == [2, 4]
     assert [int(r["step"]) for r in _rows(run) if r["val_decode_rate"]] == [0, 2, 4]
     commands = (run / "command.txt").read_text(encoding="utf-8").splitlines()
-    assert len(commands) == 1 and commands[0].startswith("torchrun --nproc_per_node 2 -m qrdeblur.train --config")
+    assert len(commands) == 1 and commands[0].startswith("torchrun --nproc_per_node 2 -m qrdeblur train --config")
     entries = [json.loads(x) for x in (run / "environment.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [e["world_size"] for e in entries] == [2]
 

@@ -140,8 +140,8 @@ def command_line(ctx: Context) -> str:
     if not ctx.enabled:
         return shlex.join(argv)
     main_file = Path(argv[0]) if argv else Path()
-    if main_file.name == "__main__.py" and main_file.parent.name == "train":  # started as -m qrdeblur.train
-        argv[:1] = ["-m", "qrdeblur.train"]
+    if main_file.name == "__main__.py" and main_file.parent.name == "qrdeblur":  # started as -m qrdeblur
+        argv[:1] = ["-m", "qrdeblur"]
     nproc = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world_size))
     nodes = ["--nnodes", str(ctx.world_size // nproc)] if ctx.world_size > nproc else []
     return shlex.join(["torchrun", *nodes, "--nproc_per_node", str(nproc), *argv])
@@ -154,9 +154,9 @@ def cleanup(ctx: Context) -> None:
 
 
 def launch(nproc: int, train_args: list[str]) -> int:
-    """Run ``python -m qrdeblur.train TRAIN_ARGS`` on ``nproc`` local processes through torchrun.
+    """Run ``python -m qrdeblur train TRAIN_ARGS`` on ``nproc`` local processes through torchrun.
 
-    The same as ``torchrun --standalone --nproc_per_node NPROC -m qrdeblur.train TRAIN_ARGS``
+    The same as ``torchrun --standalone --nproc_per_node NPROC -m qrdeblur train TRAIN_ARGS``
     (``--standalone`` picks a free port); returns the exit status.
     """
     if "RANK" in os.environ:
@@ -169,7 +169,8 @@ def launch(nproc: int, train_args: list[str]) -> int:
         "--nproc_per_node",
         str(nproc),
         "-m",
-        "qrdeblur.train",
+        "qrdeblur",
+        "train",
         *train_args,
     ]
     env = dict(os.environ)
