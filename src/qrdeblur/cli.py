@@ -259,7 +259,7 @@ def scan(
     ),
     known_ecc: str = typer.Option("M", help="ECC level(s) the known codes were printed with, e.g. M or LM."),
     known_ms: Optional[float] = typer.Option(
-        None, help="Time per image for identifying among known payloads, after the cascade (ms); default 600."
+        None, help="Time per image for identifying among known payloads, after the cascade (ms); default 800."
     ),
     workers: int = typer.Option(
         1,

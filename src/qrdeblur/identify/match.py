@@ -54,6 +54,7 @@ class MatchConfig:
         shortlist: codes (with their rotation and scale) fitted.
         place_codes: the leading codes whose fits choose the outline's scale and angle.
         place_iters: iterations of those fits.
+        polish_rounds: rounds of polishing the outline (centre, scale, angle) on the leading code's fit.
         iters: iterations of each kernel fit.
         min_score: the smallest explained share accepted.
         max_residual_ratio: the largest unexplained share, relative to the runner-up's, accepted.
@@ -70,6 +71,7 @@ class MatchConfig:
     shortlist: int = 10
     place_codes: int = 2
     place_iters: int = 60
+    polish_rounds: int = 4
     iters: int = 100
     min_score: float = 0.6
     max_residual_ratio: float = 0.5
@@ -252,15 +254,36 @@ def identify(
 
     # the outline: the scale and angle at which the leading codes fit best (softened correlation is
     # too tolerant of scale to place the code for the fit)
-    best_fit = (-np.inf, None)
-    for _, v, row, _, k, (centre, side, angle) in chosen[: cfg.place_codes]:
+    best_fit = (-np.inf, None, None)
+    for entry in chosen[: cfg.place_codes]:
+        _, v, row, _, k, (centre, side, angle) = entry
         if late():
             return None
         outlines = [(centre, side * j, angle + np.radians(da)) for j in cfg.jitter for da in cfg.jitter_angles]
         scores = fit([(known.tables[v], row, o, k) for o in outlines], cfg.place_iters)
         if scores.max() > best_fit[0]:
-            best_fit = (float(scores.max()), outlines[int(np.argmax(scores))])
-    outline = best_fit[1]
+            best_fit = (float(scores.max()), outlines[int(np.argmax(scores))], entry)
+    score, outline, leader = best_fit
+    # then polished on the leading code's fit: centre, scale and angle in shrinking steps, kept where it
+    # fits better (the kernel takes up a small shift, not a wrong scale or angle; placing is coarse)
+    _, v, row, _, k, _ = leader
+    table = known.tables[v]
+    step = np.array([0.5, 0.015, np.radians(1.0)])  # modules of centre, scale fraction, angle
+    for _ in range(cfg.polish_rounds):
+        if late():
+            return None
+        centre, side, angle = outline
+        m = side / table.n
+        trials = []
+        for dx, dy, ds, da in ((1, 0, 0, 0), (-1, 0, 0, 0), (0, 1, 0, 0), (0, -1, 0, 0),
+                               (0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)):
+            c = np.asarray(centre) + np.array([dx, dy]) * step[0] * m
+            trials.append((c, side * (1 + ds * step[1]), angle + da * step[2]))
+        scores = fit([(table, row, o, k) for o in trials], cfg.place_iters)
+        if scores.max() > score:
+            score, outline = float(scores.max()), trials[int(np.argmax(scores))]
+        else:
+            step = step / 2
 
     def rotations(table: VersionTable, row: int, count: int) -> list[int]:
         """The code's ``count`` likeliest rotations at ``outline`` by softened correlation."""

@@ -81,9 +81,9 @@ def scan(
         known: the payloads that may be in the image: a :class:`~qrdeblur.identify.KnownCodes`
             (rendered once: pass the same object for many images), a list of texts or a payload file.
             A candidate no step decodes is then identified among them (method ``match``, with its
-            ``score`` and ``margin``) in up to ``CascadeConfig.known_ms`` (600 ms) after the cascade,
+            ``score`` and ``margin``) in up to ``CascadeConfig.known_ms`` (800 ms) after the cascade,
             or left unread when no code is clearly ahead; a decoded code is never replaced by a match.
-        known_ms: the time for that identification (None: the config's, 600 ms); a candidate whose
+        known_ms: the time for that identification (None: the config's, 800 ms); a candidate whose
             identification it cannot finish is left unread.
 
     Returns:

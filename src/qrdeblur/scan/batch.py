@@ -105,7 +105,7 @@ def scan_paths(
         budget_ms: cascade time budget per image (None: the effort's).
         effort: ``normal`` or ``high`` (:func:`qrdeblur.scan.scan`).
         known: known payloads (:func:`qrdeblur.scan.scan`'s ``known``), rendered once for the batch;
-            ``known_ms`` the time to identify in (None: 600 ms).
+            ``known_ms`` the time to identify in (None: 800 ms).
         workers: processes to scan in (1: this one). Above 1, each worker process loads the model
             once (and is handed the rendered known payloads once), with onnxruntime's and OpenCV's
             threads set to the cores shared out among the workers; records still come in input order.

@@ -173,7 +173,7 @@ class CascadeConfig:
     kernel_search_rounds: int = 6
     latent_model: str | None = None
     latent_kernel_rounds: int = 3
-    known_ms: float = 600.0
+    known_ms: float = 800.0
     known_candidates: int = 2
 
 
