@@ -13,7 +13,7 @@
 - ``conveyor`` (:mod:`.conveyor`, sequences from :mod:`qrdeblur.synth.conveyor`): short videos of one
   to three codes carried past a fixed camera with 1-10 modules of motion blur, in four cells by blur;
   ``video`` methods.
-- ``known`` (:mod:`.known`): 180 codes blurred past decoding (and easy controls), identified among
+- ``known`` (:mod:`.known`): 504 codes blurred past decoding (and easy controls), identified among
   lists of 3 to 10,000 known payloads (``known:N``), each with and without its own code on the list.
 
 Each is a :class:`~qrdeblur.bench.suites.base.Suite`: how to build its items, the kind of method it

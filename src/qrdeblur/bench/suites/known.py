@@ -45,7 +45,7 @@ CELL_BLUR = {
     "shake 7-10": ((7.0, 10.0), 0.0, False),
     "defocus 2-4": ((2.0, 4.0), 0.0, True),
 }
-KNOWN_PER_CELL = 30
+KNOWN_PER_CELL = 84
 
 
 def known_item(index: int, seed: int, text: str) -> ShakeItem:
