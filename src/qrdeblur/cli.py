@@ -149,7 +149,7 @@ def enroll(
         ..., help="A payload file (.txt, one code's text per line), or clean images of the codes to enrol."
     ),
     out: Path = typer.Option(..., help="Model folder to write (model.onnx, MODEL_CARD.md, the run)."),
-    steps: int = typer.Option(400, min=1, help="Fine-tuning steps."),
+    steps: int = typer.Option(1500, min=1, help="Fine-tuning steps."),
     resume: bool = typer.Option(False, help="Continue a run that was stopped (OUT/run/last.pt)."),
     seed: int = typer.Option(0, help="Seed of the training pairs and the evaluation."),
     threads: int = typer.Option(1, min=1, help="Torch threads."),
