@@ -36,7 +36,8 @@ def test_the_rebuilt_scan_generator_restores_as_the_file_does():
     with torch.no_grad():
         ours = torch.sigmoid(g(torch.from_numpy(x))).numpy()[:, 0]
     theirs = shipped.deblur_batch([it.blurred for it in items])
-    ours_read = [decodes_correctly((ours[i] * 255).astype(np.uint8), it.payloads, decoder) for i, it in enumerate(items)]
+    ours_u8 = (ours * 255).astype(np.uint8)
+    ours_read = [decodes_correctly(ours_u8[i], it.payloads, decoder) for i, it in enumerate(items)]
     theirs_read = [decodes_correctly(img, it.payloads, decoder) for img, it in zip(theirs, items, strict=True)]
     assert sum(theirs_read) >= 2
     assert abs(sum(ours_read) - sum(theirs_read)) <= 1
@@ -48,4 +49,5 @@ def test_other_files_are_refused(tmp_path):
     with pytest.raises(UsageError, match="model file not found"):
         generator_from_onnx(tmp_path / "none.onnx", SCAN_GENERATOR_ARGS)
     with pytest.raises(UsageError, match="weighted layers|is \\("):
-        generator_from_onnx(scan_model_path(), {**SCAN_GENERATOR_ARGS, "refiner": {**SCAN_GENERATOR_ARGS["refiner"], "levels": 3}})
+        deeper = {**SCAN_GENERATOR_ARGS, "refiner": {**SCAN_GENERATOR_ARGS["refiner"], "levels": 3}}
+        generator_from_onnx(scan_model_path(), deeper)

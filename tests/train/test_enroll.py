@@ -13,6 +13,7 @@ from qrdeblur.errors import UsageError
 torch = pytest.importorskip("torch")
 
 CODES = ["QRDEBLUR-A1", "LOT 2026-11-25 B7"]
+QUICK = {"val_count": 8, "quantize_batches": (2, 2)}  # the int8 export's checks, made small
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def enrolled(tmp_path_factory):
     from qrdeblur.train.enroll import enroll
 
     out = tmp_path_factory.mktemp("enroll") / "line"
-    result = enroll(CODES, out, steps=2, batch_size=4, draws=1, command="qrdeblur enroll codes.txt --out line")
+    result = enroll(CODES, out, steps=2, batch_size=4, draws=1, command="qrdeblur enroll codes.txt --out line", **QUICK)
     return out, result
 
 
@@ -66,6 +67,6 @@ def test_a_used_folder_is_refused_and_a_run_resumes(enrolled, tmp_path):
     with pytest.raises(UsageError, match="no payloads"):
         enroll([], tmp_path / "empty")
     assert not (tmp_path / "empty").exists()
-    enroll(CODES, out, steps=3, resume=True, batch_size=4, draws=1)
+    enroll(CODES, out, steps=3, resume=True, batch_size=4, draws=1, **QUICK)
     ck = torch.load(out / "run" / "last.pt", map_location="cpu", weights_only=False)
     assert ck["step"] == 3

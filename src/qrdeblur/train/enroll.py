@@ -92,7 +92,7 @@ def grid_rates(model_path: str | Path, items: list) -> dict[str, float]:
     return {cell: round(float(np.mean(v)), 4) for cell, v in hits.items()}
 
 
-def enroll_config(out: Path, steps: int, seed: int, threads: int, batch_size: int):
+def enroll_config(out: Path, steps: int, seed: int, threads: int, batch_size: int, val_count: int = 64):
     """The fine-tuning run's :class:`~qrdeblur.train.config.TrainConfig` (saved with the run)."""
     from qrdeblur.train.config import config_from_dict
 
@@ -109,7 +109,7 @@ def enroll_config(out: Path, steps: int, seed: int, threads: int, batch_size: in
                      "payloads": str(out / "payloads.txt")},
             "loss": {"l1": 1.0, "binary": 1.0, "edge": 0.1},
             "optim": {"lr_g": 3e-4, "cosine": True, "min_lr_ratio": 0.05},
-            "val": {"every": max(50, steps // 4), "count": 64, "preset": "clean", "seed": 777},
+            "val": {"every": max(50, steps // 4), "count": val_count, "preset": "clean", "seed": 777},
             "kernel": {"steps": 0},
         }
     )
@@ -141,7 +141,8 @@ may restore other codes worse.
 
 `run/config.yaml` is the fine-tuning run's resolved configuration: the `clean` preset (whole codes,
 motion then Gaussian blur, light noise) drawing only the enrolled codes, L1 1.0 + binary 1.0 + Sobel
-edge 0.1, Adam 3e-4 cosine to 5 %, the blur estimator kept as shipped. `model.onnx` is `run/best.pt` exported with the refiner in int8, as the shipped models are.
+edge 0.1, Adam 3e-4 cosine to 5 %, the blur estimator kept as shipped. `model.onnx` is `run/best.pt`
+exported with the refiner in int8, as the shipped models are.
 
 **Numbers.** The enrolled codes on the `paper80` blur grid (80x80, quiet zone 4, ECC M, motion length
 0-20 px at random angles x Gaussian sigma 1-3, noise 0.01; {info['draws']} draws per code and cell,
@@ -166,12 +167,15 @@ def enroll(
     base: str | Path | None = None,
     progress: Callable[[int, int, dict], None] | None = None,
     command: str | None = None,
+    val_count: int = 64,
+    quantize_batches: tuple[int, int] | None = None,
 ) -> dict:
     """Fine-tune the shipped scan generator on ``payloads`` into the folder ``out`` (module docstring);
     returns the evaluation (decode rates of the shipped and the new model on the enrolled grid).
 
     Refuses a non-empty ``out`` unless ``resume`` (then the training continues from its last checkpoint
-    and the later stages are redone)."""
+    and the later stages are redone). ``val_count`` validation pairs; ``quantize_batches``: the int8
+    export's (calibration, check) batches (None: ``qrdeblur export --int8``'s)."""
     import torch
 
     from qrdeblur.export.onnx import export_onnx
@@ -205,7 +209,7 @@ def enroll(
         state = {"model": generator.state_dict(), "model_name": "wiener-qrunet", "onnx_parity": generator.onnx_parity}
         torch.save(state, out / "init.pt")
     parity = float(torch.load(out / "init.pt", map_location="cpu", weights_only=False)["onnx_parity"])
-    cfg = enroll_config(out, steps, seed, threads, batch_size)
+    cfg = enroll_config(out, steps, seed, threads, batch_size, val_count)
     train(cfg, run, resume=resume, progress=progress)
     float_onnx, model = out / "model-float.onnx", out / "model.onnx"
     for f in (float_onnx, model):
@@ -213,7 +217,11 @@ def enroll(
     best = run / "best.pt" if (run / "best.pt").exists() else run / "last.pt"
     export_onnx(best, float_onnx)
     with contextlib.redirect_stdout(sys.stderr):  # onnxruntime's calibration prints its progress
-        quantize_onnx(float_onnx, model)
+        if quantize_batches is None:
+            quantize_onnx(float_onnx, model)
+        else:
+            calibration, check = quantize_batches
+            quantize_onnx(float_onnx, model, calibration_batches=calibration, check_batches=check)
     float_onnx.unlink()
     items = enrolled_grid(payloads, draws)
     shipped, tuned = grid_rates(base, items), grid_rates(model, items)
