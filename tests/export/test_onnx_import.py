@@ -21,8 +21,8 @@ def test_the_enroll_architecture_is_the_shipped_configs():
 
 
 def test_the_rebuilt_scan_generator_restores_as_the_file_does():
-    from qrdeblur.metrics.decoding import decodes_correctly
     from qrdeblur.decode import get_decoder
+    from qrdeblur.metrics.decoding import decodes_correctly
     from qrdeblur.restore.deblurrer import Deblurrer
     from qrdeblur.synth.paper80 import paper80_crops
 
