@@ -249,9 +249,17 @@ def scan(
         False, "--sequence", help="Read each folder as one video: its images, by name, are the frames."
     ),
     fps: Optional[float] = typer.Option(None, help="Videos: frame rate for timestamps of image sequences."),
-    max_gap: int = typer.Option(5, min=0, help="Videos: frames a code may go unread and stay one track."),
+    max_gap: int = typer.Option(
+        5, min=0, help="Videos: frames scanned in which a code may go unread and stay one track."
+    ),
     full_every: int = typer.Option(
         8, min=1, help="Videos: scan whole frames this often while codes are followed in crops."
+    ),
+    live: Optional[bool] = typer.Option(
+        None, "--live/--no-live",
+        help="Videos: read frames on a capture thread and scan the newest one each time, dropping the frames "
+        "a slow scan has no time for (counted; a file is played at its frame rate). Default: on for stream "
+        "URLs, off for files and image sequences.",
     ),
     known: Optional[Path] = typer.Option(
         None, help="Images: a file of known payloads, one per line; a code too blurred to decode is identified "
@@ -275,7 +283,7 @@ def scan(
         raise UsageError(f"--workers must be at least 1, got {workers}")
 
     video_options = dict(every_detection=every_detection, sequence=sequence, fps=fps, max_gap=max_gap,
-                         full_every=full_every)
+                         full_every=full_every, live=live)
     known_list = None
     if known is not None:
         from qrdeblur.identify import KnownCodes
@@ -326,13 +334,21 @@ def _scan_images(
     return any_read
 
 
-def _scan_video(source: str, json_out: bool, model, budget_ms, effort, every_detection: bool, **options) -> bool:
+def _scan_video(
+    source: str, json_out: bool, model, budget_ms, effort, every_detection: bool, live: bool | None = None,
+    **options,
+) -> bool:
     """Scan one video and print its tracks; a source that cannot be read is one line on stderr.
 
-    The progress bar (frames, fps, codes) goes to stderr, and only when stderr is a terminal; stdout
-    stays the records alone. Returns True when the video was read to its end.
+    The progress bar (frames, fps, codes; in live mode the frames dropped) goes to stderr, and only
+    when stderr is a terminal; stdout stays the records alone. In live mode a summary (frames,
+    scanned, dropped, seconds) follows the tracks: with ``--json`` the record of kind ``summary``.
+    Returns True when the video was read to its end.
     """
+    from qrdeblur.scan.frames import default_live
     from qrdeblur.scan.video import scan_video
+
+    live = default_live(source) if live is None else live
 
     def show_detection(det) -> None:
         if json_out:
@@ -355,12 +371,20 @@ def _scan_video(source: str, json_out: bool, model, budget_ms, effort, every_det
             f"({span}read in {record['frames_seen']})"
         )
 
-    bar = _VideoProgress(source) if _stderr_is_terminal() else None
+    bar = _VideoProgress(source, live) if _stderr_is_terminal() else None
+    last: list = []  # the VideoStats (one object, updated after every frame scanned)
+
+    def progress(stats) -> None:
+        if not last:
+            last.append(stats)
+        if bar is not None:
+            bar.update(stats)
+
     found = 0
+    tracks = scan_video(source, model=model, budget_ms=budget_ms, effort=effort,
+                        on_detection=show_detection if every_detection else None, on_progress=progress,
+                        live=live, **options)
     try:
-        tracks = scan_video(source, model=model, budget_ms=budget_ms, effort=effort,
-                            on_detection=show_detection if every_detection else None,
-                            on_progress=bar.update if bar is not None else None, **options)
         for track in tracks:
             show_track(track)
             found += 1
@@ -368,10 +392,18 @@ def _scan_video(source: str, json_out: bool, model, budget_ms, effort, every_det
         typer.echo(f"qrdeblur: error: {exc}", err=True)
         return False
     finally:
+        tracks.close()  # stops a live capture at once, also on Ctrl-C
         if bar is not None:
             bar.close()
     if not json_out and found == 0:
         typer.echo(f"{source}: no QR code found")
+    if live and last:
+        summary = last[0].summary()
+        if json_out:
+            typer.echo(json.dumps({"path": source, **summary}))
+        else:
+            typer.echo(f"{source}: {summary['frames']} frames, {summary['scanned']} scanned, "
+                       f"{summary['dropped']} dropped ({summary['seconds']:.1f} s)")
     return True
 
 
@@ -380,24 +412,26 @@ def _stderr_is_terminal() -> bool:
 
 
 class _VideoProgress:
-    """A rich progress bar on stderr for one video: frames (of the total when known), fps, codes."""
+    """A rich progress bar on stderr for one video: frames (of the total when known), fps, codes; in
+    live mode the bar and count are the source's frames (scanned and dropped), and the dropped ones."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, live: bool = False):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        dropped = [TextColumn("{task.fields[dropped]} dropped")] if live else []
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"),
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed} frames"), *dropped,
             TextColumn("{task.fields[fps]:.1f} fps"), TextColumn("{task.fields[codes]} codes"),
             TimeElapsedColumn(), console=Console(stderr=True), redirect_stdout=False, redirect_stderr=False,
         )
         name = source if len(source) <= 40 else "..." + source[-37:]
-        self.task = self.progress.add_task(name, total=None, fps=0.0, codes=0)
+        self.task = self.progress.add_task(name, total=None, fps=0.0, codes=0, dropped=0)
         self.progress.start()
 
     def update(self, stats) -> None:
-        self.progress.update(self.task, completed=stats.frames, total=stats.frame_count, fps=stats.fps,
-                             codes=stats.tracks)
+        self.progress.update(self.task, completed=stats.source_frames, total=stats.frame_count, fps=stats.fps,
+                             codes=stats.tracks, dropped=stats.dropped)
 
     def close(self) -> None:
         self.progress.stop()

@@ -69,3 +69,24 @@ def test_tracks_complete_after_the_gap_and_report_their_best_read():
     assert (record["first_frame"], record["last_frame"], record["frames_seen"]) == (0, 2, 3)
     assert record["best_frame"] == 2 and record["method"] == "raw"  # a plain read first, then the larger
     assert record["first_t"] == 0.0 and record["last_t"] == pytest.approx(2 / 30, abs=1e-4)
+
+
+def test_gaps_counted_in_scans_bridge_skipped_frame_numbers_not_missed_scans():
+    # a code at 4 px a frame, looked at only every 10th frame (a slow scan of a live source)
+    def scanned_every_10th(gaps: str, reads: set[int]) -> list:
+        t = Tracker(max_gap=1, gaps=gaps)
+        done = []
+        for f in range(0, 80, 10):
+            done += t.update(f, [det(f, 20 + 4 * f)] if f in reads else [])[0]
+        return done + t.finish()
+
+    always = set(range(0, 80, 10))
+    (track,) = scanned_every_10th("scans", always)  # each scan read it: one track across the gaps
+    assert [d.frame for d in track.detections] == list(range(0, 80, 10))
+    assert track.velocity == pytest.approx([4, 0])  # motion per frame number, not per scan
+    assert len(scanned_every_10th("frames", always)) == 8  # 9 frame numbers unread each time: 8 tracks
+    # unread in one scan (frame 30): still one track; in two (30, 40): more than max_gap, two tracks
+    assert len(scanned_every_10th("scans", always - {30})) == 1
+    assert len(scanned_every_10th("scans", always - {30, 40})) == 2
+    with pytest.raises(ValueError, match="gaps"):
+        Tracker(gaps="seconds")

@@ -18,6 +18,17 @@ number in the file name). Timestamps are the container's presentation times wher
 
 Every problem is a :class:`~qrdeblur.errors.UsageError` of one line, ``"<source>: <problem>"``;
 FFmpeg's own log lines are silenced (``OPENCV_FFMPEG_LOGLEVEL``, unless the user set it).
+
+**Live mode** (``open_frames(..., live=True)``, :class:`LiveFrames`; the default for stream URLs,
+:func:`default_live`): a capture thread reads the frames as fast as the source gives them, never
+waiting for the consumer, and keeps only the newest one (:data:`LIVE_BUFFER` frames); iterating
+takes that newest frame when the consumer is ready, and a frame replaced before it was taken is
+dropped and counted (``dropped``). Indices and timestamps stay the source's, so the frames iterated
+have gaps. A file or image sequence read live is paced at its timestamps (each frame handed over
+when its time since the first frame has passed on the wall clock; no pacing without timestamps), so
+a slow consumer drops frames as it would on a camera; a stream is not paced (it gives frames in real
+time itself). The end of the source, an error (raised by the iteration, after the frames read before
+it) and :meth:`LiveFrames.close` (the consumer closed early, Ctrl-C) stop the thread.
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +56,12 @@ VIDEO_EXTENSIONS = frozenset(
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt")
 #: FFmpeg open and read timeout (ms): a stream that does not answer fails instead of hanging.
 TIMEOUT_MS = 10_000
+#: Frames a live source keeps for its consumer: the newest only. A second slot would matter only if
+#: the consumer took the older frame: more latency, and as many frames dropped over a slow scan.
+LIVE_BUFFER = 1
+#: How long closing a live source waits for its capture thread (s). A thread still blocked in a
+#: stream's read after that releases the capture itself when the read returns (at most TIMEOUT_MS).
+JOIN_TIMEOUT_S = 2.0
 
 _PRINTF = re.compile(r"%(0?\d*)d")
 
@@ -80,11 +99,13 @@ class FrameSource:
         name: the source as given (for messages and records).
         fps: frames per second (None when unknown).
         frame_count: number of frames when known up front (a stream: None).
+        dropped: frames read but replaced by a newer one before they were taken (live mode only).
     """
 
     name: str
     fps: float | None = None
     frame_count: int | None = None
+    dropped: int = 0
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -194,7 +215,106 @@ def _pattern_files(pattern: str) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def open_frames(source: str | Path, fps: float | None = None, sequence: bool = False) -> FrameSource:
+class LiveFrames(FrameSource):
+    """Another source read by a capture thread; iterating gives the newest frame read (module docstring).
+
+    Args:
+        inner: the source to read (its frames are read on the capture thread only; closed there, or
+            by :meth:`close` when the thread never started).
+        pace: hand each frame over no earlier than its time since the first frame (a file played in
+            real time); frames without a time are not paced.
+
+    Attributes:
+        captured: frames read from ``inner`` so far; ``dropped``: those replaced before they were taken.
+    """
+
+    def __init__(self, inner: FrameSource, pace: bool = False):
+        self.name = inner.name
+        self.fps = inner.fps
+        self.frame_count = inner.frame_count
+        self.inner = inner
+        self.pace = pace
+        self.captured = 0
+        self.dropped = 0
+        self._buffer: list[Frame] = []
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._done = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def _capture(self) -> None:
+        frames = iter(self.inner)
+        start = first_t = None
+        try:
+            for frame in frames:
+                if self._stop.is_set():
+                    break
+                if self.pace and frame.t is not None:
+                    if start is None:
+                        start, first_t = time.monotonic(), frame.t
+                    wait = start + (frame.t - first_t) - time.monotonic()
+                    if wait > 0 and self._stop.wait(wait):
+                        break
+                with self._cond:
+                    self.captured += 1
+                    self._buffer.append(frame)
+                    if len(self._buffer) > LIVE_BUFFER:
+                        del self._buffer[0]
+                        self.dropped += 1
+                    self._cond.notify_all()
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._error = exc
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+            self.inner.close()
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._thread is not None or self._closed:
+            raise RuntimeError(f"{self.name}: a live source can be iterated once")
+        self._thread = threading.Thread(target=self._capture, name=f"qrdeblur-capture {self.name}", daemon=True)
+        self._thread.start()
+        try:
+            while True:
+                with self._cond:
+                    while not self._buffer and not self._done:
+                        self._cond.wait(0.5)
+                    frame = self._buffer.pop() if self._buffer else None  # the newest
+                    self.dropped += len(self._buffer)  # (none with a one-frame buffer)
+                    self._buffer.clear()
+                if frame is None:  # the source ended (and everything read was handed over or dropped)
+                    if self._error is not None:
+                        raise self._error
+                    return
+                yield frame
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the capture thread and wait for it (up to :data:`JOIN_TIMEOUT_S`); idempotent."""
+        self._closed = True
+        self._stop.set()
+        thread = self._thread
+        if thread is None:
+            self.inner.close()
+        elif thread is not threading.current_thread():
+            thread.join(JOIN_TIMEOUT_S)  # a thread still in a read closes ``inner`` when the read returns
+
+
+def default_live(source: str | Path) -> bool:
+    """Whether a source is read live unless asked otherwise: stream URLs are, files and sequences not."""
+    return is_url(source)
+
+
+def open_frames(
+    source: str | Path, fps: float | None = None, sequence: bool = False, live: bool = False
+) -> FrameSource:
     """Open a video file, stream URL, frame pattern or (``sequence``) folder of frames.
 
     Args:
@@ -202,13 +322,19 @@ def open_frames(source: str | Path, fps: float | None = None, sequence: bool = F
         fps: frame rate for timestamps where the source has none (image sequences; overrides the
             container's nominal rate, not its presentation times).
         sequence: read a folder as one image sequence (its images, sorted by name).
+        live: read it on a capture thread, the consumer taking the newest frame (:class:`LiveFrames`;
+            a file or sequence is paced at its timestamps). Opening errors still raise here.
 
     Raises:
         UsageError: one line naming the source: not found, empty, not a video, no frames, no answer.
     """
     if fps is not None and not (math.isfinite(fps) and fps > 0):
         raise UsageError(f"frame rate must be > 0, got {fps}")
-    name = str(source)
+    frames = _open(str(source), fps, sequence)
+    return LiveFrames(frames, pace=not is_url(source)) if live else frames
+
+
+def _open(name: str, fps: float | None, sequence: bool) -> FrameSource:
     if is_pattern(name):
         paths = _pattern_files(name)
         if not paths:

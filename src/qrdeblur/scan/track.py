@@ -6,10 +6,12 @@ payload (text and raw bytes) when its outline centre lies within the track's gat
 position predicted at constant velocity (the centre's motion between its last two reads, smoothed);
 pairs are matched nearest first, each track taking at most one detection per frame, so two identical
 codes side by side stay two tracks. A track ends when its code has not been read for more than
-``max_gap`` frames; the same payload read again later, or far from the prediction, starts a new
-track. The gate is one code side plus half a side per frame since the last read, plus the
-predicted motion: tight enough to split codes a side apart, loose enough for a code that speeds
-up or is missed for a few blurred frames.
+``max_gap`` frames (by default frame numbers; with ``gaps="scans"``, the frames passed to
+:meth:`Tracker.update`, which differ when frames were skipped: see :class:`Tracker`); the same
+payload read again later, or far from the prediction, starts a new track. The gate is one code
+side plus half a side per frame (frame numbers) since the last read, plus the predicted motion:
+tight enough to split codes a side apart, loose enough for a code that speeds up or is missed for a
+few blurred frames.
 
 The tracker does no image work; :mod:`qrdeblur.scan.video` feeds it and uses :meth:`Track.predict`
 to look for each code near its predicted place first.
@@ -80,6 +82,8 @@ class Track:
     id: int
     detections: list[Detection] = field(default_factory=list)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    #: number of the :meth:`Tracker.update` call that gave the last read (from 0; the tracker sets it)
+    last_update: int = field(default=-1, repr=False)
 
     @property
     def text(self) -> str:
@@ -151,18 +155,35 @@ class Tracker:
 
     Args:
         max_gap: consecutive frames a code may go unread and its next read still continue its track.
+        gaps: what those frames are. ``"frames"``: frame numbers (a read in frame 3 and the next in
+            frame 9 is a gap of 5). ``"scans"``: the frames given to :meth:`update` (frames looked
+            at), whatever their numbers: a read in the 3rd update and the next in the 5th is a gap
+            of 1. The two agree when every frame is given; they differ when frames are skipped (a
+            live source dropping the frames a slow scan had no time for). Position and motion
+            (:meth:`Track.predict`, :meth:`Track.gate`) are always in frame numbers, i.e. time.
     """
 
-    def __init__(self, max_gap: int = 5):
+    def __init__(self, max_gap: int = 5, gaps: str = "frames"):
         if max_gap < 0:
             raise ValueError(f"max_gap must be >= 0, got {max_gap}")
+        if gaps not in ("frames", "scans"):
+            raise ValueError(f"gaps must be 'frames' or 'scans', got {gaps!r}")
         self.max_gap = max_gap
+        self.gaps = gaps
         self.live: list[Track] = []
+        self.updates = 0  # update() calls so far
         self._next_id = 0
 
+    def missed(self, track: Track, frame: int) -> int:
+        """Frames before ``frame`` (the next one to update, counted as ``gaps`` says) that did not read ``track``."""
+        if self.gaps == "scans":
+            return self.updates - track.last_update - 1
+        return frame - track.last.frame - 1
+
     def expire(self, frame: int) -> list[Track]:
-        """Complete the tracks whose code went unread in more than ``max_gap`` frames before ``frame``."""
-        done = [t for t in self.live if frame - t.last.frame - 1 > self.max_gap]
+        """Complete the tracks whose code went unread in more than ``max_gap`` frames before ``frame``
+        (the next frame to update)."""
+        done = [t for t in self.live if self.missed(t, frame) > self.max_gap]
         self.live = [t for t in self.live if t not in done]
         return sorted(done, key=lambda t: t.id)
 
@@ -190,14 +211,16 @@ class Tracker:
             used_t.add(ti)
             used_d.add(di)
             self.live[ti].add(detections[di])
+            self.live[ti].last_update = self.updates
         started = []
         for di, det in enumerate(detections):
             if di not in used_d:
-                track = Track(self._next_id)
+                track = Track(self._next_id, last_update=self.updates)
                 self._next_id += 1
                 track.add(det)
                 self.live.append(track)
                 started.append(track)
+        self.updates += 1
         return done, started
 
     def finish(self) -> list[Track]:

@@ -17,6 +17,24 @@ spent on a crop only when those miss and the code is predicted at least three qu
 a failed crop triggers a whole-frame scan under the same condition (a code leaving the view would
 otherwise cost a budget per frame until its track ends).
 
+**Live mode** (``live=True``; the default for stream URLs): the frames come from a capture thread
+that reads the source as fast as it gives frames and keeps only the newest
+(:class:`qrdeblur.scan.frames.LiveFrames`; a file is played at its frame rate), and the loop below
+(this generator's thread, where the scans run) takes the newest frame each time it is ready; frames
+replaced in the meantime are dropped (``VideoStats.dropped``), so a slow scan falls behind by at
+most one frame instead of without bound. Frame numbers and times stay the source's: tracks' first
+and last frames are real frame numbers, with gaps between the frames scanned. Therefore every count
+of frames in the loop is a count of frames *scanned*: ``max_gap`` (a code unread in more than
+``max_gap`` scanned frames ends its track; the tracker's ``gaps="scans"``), ``full_every`` and
+``idle_every``, the whole-frame scan after a failed crop (when the code was read in the previous
+scanned frame) and the look back (through the previous scanned frames). Counting wall time instead
+would make the gap depend on how fast the machine scans: at 3 scans a second a 5-frame gap in time
+(0.17 s at 30 fps) is less than one scan, so every missed read would end a track; counting scanned
+frames keeps ``max_gap`` the number of chances to read the code that may fail, which is what it
+bridges (blurred or hidden frames). Positions are predicted over frame numbers (time), so a code's
+motion across dropped frames is followed. Without live mode every frame is scanned and the two
+counts are the same.
+
 Measured with ``research/video_shortcut_fps.py`` (2 shared cores under load, one thread, the shipped
 generator loaded, budget 150 ms per scan): mp4v videos of a noisy textured scene, two version-2 codes
 at 4 px per module with 3 px of motion blur crossing one after the other. 640x360, 120 frames:
@@ -40,7 +58,7 @@ import numpy as np
 from qrdeblur.errors import UsageError
 from qrdeblur.scan.api import load_deblurrer, scan
 from qrdeblur.scan.config import EFFORTS
-from qrdeblur.scan.frames import Frame, open_frames
+from qrdeblur.scan.frames import Frame, default_live, open_frames
 from qrdeblur.scan.track import Detection, Track, Tracker
 
 #: Cascade budget per whole frame (ms): the plain reads always run; restoration gets what is left.
@@ -59,7 +77,19 @@ MAX_GAP = 5
 
 @dataclass
 class VideoStats:
-    """Progress of a video scan, passed to ``on_progress`` after every frame."""
+    """Progress of a video scan, passed to ``on_progress`` after every frame scanned.
+
+    Attributes:
+        frames: frames scanned.
+        dropped: frames the source gave that were replaced by a newer one before they could be
+            scanned (live mode; otherwise 0). ``frames + dropped`` is the source's frames so far
+            (:attr:`source_frames`): after the last frame, all of them, since the last is always scanned.
+        frame_count: the source's number of frames when known up front (a file).
+        full_scans, crop_scans: scans of whole frames and of crops around tracked codes.
+        tracks: tracks started.
+        seconds: since the scan started.
+        live: whether the source is read live.
+    """
 
     frames: int = 0
     frame_count: int | None = None
@@ -67,10 +97,23 @@ class VideoStats:
     crop_scans: int = 0
     tracks: int = 0
     seconds: float = 0.0
+    dropped: int = 0
+    live: bool = False
 
     @property
     def fps(self) -> float:
+        """Frames scanned per second."""
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def source_frames(self) -> int:
+        """Frames the source gave so far: scanned and dropped."""
+        return self.frames + self.dropped
+
+    def summary(self) -> dict:
+        """The ``scan --json`` summary record of a live scan (without the source)."""
+        return {"kind": "summary", "frames": self.source_frames, "scanned": self.frames, "dropped": self.dropped,
+                "seconds": round(self.seconds, 3)}
 
 
 def _shift(code, dx: int, dy: int):
@@ -176,11 +219,13 @@ def scan_video(
     shortcut: bool = True,
     on_detection: Callable[[Detection], None] | None = None,
     on_progress: Callable[[VideoStats], None] | None = None,
+    live: bool | None = None,
 ) -> Iterator[Track]:
     """Scan a video, image sequence or stream; yield each code's track as it completes.
 
-    A track completes when its code has gone unread for more than ``max_gap`` consecutive frames, or
-    at the end of the video; tracks completing on the same frame come in the order of their first reads.
+    A track completes when its code has gone unread for more than ``max_gap`` consecutive frames
+    scanned, or at the end of the video; tracks completing on the same frame come in the order of
+    their first reads.
 
     Args:
         source: video file (mp4, mkv, avi, mov, ...), stream URL (rtsp://, http://, ...), frame
@@ -190,14 +235,20 @@ def scan_video(
         budget_ms: cascade budget per scan of a frame or crop (None: :data:`FRAME_BUDGET_MS`).
         fps: frame rate for timestamps where the source has none (image sequences).
         sequence: read a folder as one image sequence.
-        max_gap: consecutive frames a code may go unread and its next read still continue its track.
-        full_every: scan whole frames at least this often while codes are tracked in crops.
+        max_gap: consecutive frames scanned in which a code may go unread and its next read still
+            continue its track (module docstring: in live mode, frames scanned, not frame numbers).
+        full_every: scan whole frames at least every this many frames scanned while codes are
+            tracked in crops.
         idle_every: ... and this often while no code is tracked.
         shortcut: look for tracked codes in crops around their predicted places first (False: scan
             every frame whole; for comparison).
         on_detection: called with every read, once it is joined to a track (``det.track``); reads
             found looking back for a new track's first frame come after the read that found it.
-        on_progress: called with the :class:`VideoStats` after every frame.
+        on_progress: called with the :class:`VideoStats` after every frame scanned.
+        live: read the source on a capture thread and scan the newest frame each time, dropping the
+            frames there was no time for (counted in :class:`VideoStats`; a file is played at its
+            frame rate). None: live for stream URLs, not for files and sequences
+            (:func:`qrdeblur.scan.frames.default_live`). Closing the generator stops the capture.
 
     Yields:
         :class:`~qrdeblur.scan.track.Track` objects (``to_dict()`` is the ``scan --json`` record).
@@ -217,19 +268,22 @@ def scan_video(
         raise UsageError(f"time budget must be a number of milliseconds >= 0, got {budget_ms}")
     if deblurrer is None:
         deblurrer = load_deblurrer(model)
-    with open_frames(source, fps=fps, sequence=sequence) as frames:
-        stats = VideoStats(frame_count=frames.frame_count)
+    live = default_live(source) if live is None else bool(live)
+    with open_frames(source, fps=fps, sequence=sequence, live=live) as frames:
+        stats = VideoStats(frame_count=frames.frame_count, live=live)
         scanner = _Scanner(deblurrer, budget_ms, effort, stats)
-        tracker = Tracker(max_gap)
+        tracker = Tracker(max_gap, gaps="scans")
         recent: deque[tuple[Frame, bool]] = deque(maxlen=full_every)  # (frame, scanned whole)
-        last_full = -(10**9)
+        scans = 0  # frames scanned before this one
+        last_full = -(10**9)  # ... before the last whole-frame scan
+        previous = None  # the number of the frame scanned before this one
         t0 = time.perf_counter()
         for frame in frames:
             n = frame.index
             yield from tracker.expire(n)
             dets: list[Detection] = []
             every = full_every if tracker.live else idle_every
-            need_full = not shortcut or n - last_full >= every
+            need_full = not shortcut or scans - last_full >= every
             if not need_full:
                 for track in tracker.live:
                     centre, side = track.predict(n)
@@ -239,11 +293,11 @@ def scan_video(
                     half = _window(side, float(np.linalg.norm(track.velocity)), gap)
                     found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n))
                     dets += found
-                    if gap == 1 and hit is None and _inside(centre, side, frame.image.shape):
+                    if track.last.frame == previous and hit is None and _inside(centre, side, frame.image.shape):
                         need_full = True  # it may have left the prediction: look everywhere, once
             if need_full:
                 dets += scanner.full(frame)
-                last_full = n
+                last_full = scans
             dets = _dedupe(dets)
             _, started = tracker.update(n, dets)
             stats.tracks += len(started)
@@ -256,7 +310,10 @@ def scan_video(
                         if on_detection is not None:
                             on_detection(det)
             recent.append((frame, need_full))
+            previous = n
+            scans += 1
             stats.frames += 1
+            stats.dropped = frames.dropped
             stats.seconds = time.perf_counter() - t0
             if on_progress is not None:
                 on_progress(stats)
@@ -264,19 +321,22 @@ def scan_video(
 
 
 def _look_back(track: Track, recent: deque, scanner: _Scanner) -> list[Detection]:
-    """Follow a new track back through the recent frames not scanned whole, in crops around its
-    backward prediction, until a frame does not read it; returns the reads added (latest first)."""
+    """Follow a new track back through the recent frames scanned (the frame before each, in live mode
+    possibly several frame numbers back) not scanned whole, in crops around its backward prediction,
+    until a frame does not read it; returns the reads added (latest first)."""
     added = []
     for frame, scanned_whole in reversed(recent):
         first = track.first
         if frame.index >= first.frame:
             continue
-        if scanned_whole or frame.index != first.frame - 1:
+        if scanned_whole:
             break
-        centre = first.centre - track.velocity
+        step = first.frame - frame.index  # 1 unless frames were dropped
+        centre = first.centre - track.velocity * step
         speed = float(np.linalg.norm(track.velocity))
-        half = _window(first.side, speed, 1)
-        _, det = scanner.near(frame, track.key, centre, first.side, half, first.side + 0.5 * speed)
+        half = _window(first.side, speed, step)
+        gate = first.side * (1.0 + 0.5 * (step - 1)) + 0.5 * speed * step  # Track.gate's
+        _, det = scanner.near(frame, track.key, centre, first.side, half, gate)
         if det is None:
             break
         track.prepend(det)
