@@ -71,3 +71,18 @@ def test_bad_names_and_cli_errors(setup, tmp_path, capsys):
     argv = ["--checkpoint", "nopath", "--payloads", str(payload_file), "--out", str(tmp_path / "o")]
     assert main(argv) == 1
     assert "NAME=PATH" in capsys.readouterr().err
+
+
+def test_methods_say_which_vgg16_the_detail_loss_read():
+    from qrdeblur.bench.paper_table import format_markdown
+
+    def meta(weight, weights):
+        return {"path": "x.pt", "model_name": "paper-g", "step": 1, "detail_weight": weight, "detail_weights": weights}
+
+    md = format_markdown([], {"a": meta(1.0, "random"), "b": meta(1.0, "weights/vgg16-397923af.pth"),
+                              "c": meta(1.0, "runs/code-vgg/vgg16-codes.pth"), "d": meta(0.0, "random")})
+    lines = {line[3]: line for line in md.splitlines() if line.startswith("- `")}
+    assert "RANDOM VGG16" in lines["a"]
+    assert "ImageNet VGG16" in lines["b"]
+    assert "not torchvision's ImageNet file" in lines["c"] and "on ImageNet" not in lines["c"]
+    assert "no detail loss" in lines["d"]

@@ -15,7 +15,9 @@ Where the paper shows one image per cell, each cell here holds ``draws`` noise d
 ``decoded_fraction`` the share of all draws that decode to the right payload (zxing-cpp). Every
 method sees the very same images. ``seconds_per_image`` times the restoration alone (generator
 forward + sigmoid at batch 1, mean of ``repeats`` runs after a warm-up), as the paper's "output time";
-``raw`` restores nothing (0 s).
+``raw`` restores nothing (0 s). ``device`` (``--device``) runs the generators on the CPU (default) or
+a CUDA GPU (``cuda``, or ``auto`` = a GPU when torch sees one); the seconds are then the GPU's, and
+the markdown says which device timed them.
 """
 
 from __future__ import annotations
@@ -99,35 +101,54 @@ def _input_channels(generator) -> int:
 class _Restorer:
     """A checkpoint's generator as numpy RGB float images in, uint8 images out (sigmoid of the logits)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, device: str = "cpu"):
         import torch
 
         from qrdeblur.models.checkpoint import load_generator
 
         self.torch = torch
-        self.generator = load_generator(path)
+        self.device = torch.device(device)
+        self.generator = load_generator(path).to(self.device)
         self.channels = _input_channels(self.generator)
         self.info = _checkpoint_info(path)
 
     def _tensor(self, images: np.ndarray):
         x = self.torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
+        x = x.to(self.device)
         return x.mean(dim=1, keepdim=True) if self.channels == 1 else x
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize(self.device)
 
     def restore(self, images: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) float in [0, 1] -> (N, H, W, C) uint8."""
         with self.torch.no_grad():
             out = self.torch.sigmoid(self.generator(self._tensor(images)))
-        return (out.clamp(0, 1) * 255).round().to(self.torch.uint8).permute(0, 2, 3, 1).numpy()
+        return (out.clamp(0, 1) * 255).round().to(self.torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
     def seconds_per_image(self, image: np.ndarray, repeats: int) -> float:
         """Mean wall time of one restoration at batch 1 (after one warm-up run)."""
         x = self._tensor(image[None])
         with self.torch.no_grad():
             self.torch.sigmoid(self.generator(x))
+            self._sync()
             t0 = time.perf_counter()
             for _ in range(repeats):
                 self.torch.sigmoid(self.generator(x))
+            self._sync()
         return (time.perf_counter() - t0) / repeats
+
+
+def resolve_device(name: str) -> str:
+    """``cpu``, ``cuda`` or ``auto`` (a CUDA GPU when torch sees one) -> a torch device name."""
+    import torch
+
+    if name not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"device {name!r}: choose auto, cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("device cuda, but torch sees no CUDA GPU")
+    return "cuda" if name != "cpu" and torch.cuda.is_available() else "cpu"
 
 
 def _checkpoint_info(path: Path) -> dict:
@@ -162,6 +183,7 @@ def paper_table(
     seed: int = 0,
     size: int = 80,
     decoder: str = "zxing-cpp",
+    device: str = "cpu",
 ) -> list[Table1Row]:
     """Reproduce the paper's Table 1 for ``raw`` and each checkpoint; write ``table1.csv`` and ``table1.md``.
 
@@ -180,6 +202,7 @@ def paper_table(
         seed: seed of the noise draws (the table is deterministic apart from the timings).
         size: image side in pixels (80 in the paper).
         decoder: the decoder that judges "recognisable" (zxing-cpp).
+        device: where the generators run and are timed: ``cpu`` (default), ``cuda`` or ``auto``.
 
     Returns:
         The rows, ordered by code, strength, then method (``raw`` first).
@@ -198,7 +221,8 @@ def paper_table(
     if not (isinstance(draws, int) and draws >= 1) or not (isinstance(repeats, int) and repeats >= 1):
         raise UsageError(f"draws and repeats must be ints >= 1, got {draws!r} and {repeats!r}")
     payloads = read_payload_file(payload_file)
-    restorers = {name: _Restorer(Path(path)) for name, path in checkpoints.items()}
+    device = resolve_device(device)
+    restorers = {name: _Restorer(Path(path), device) for name, path in checkpoints.items()}
     paths = {name: Path(path) for name, path in checkpoints.items()}
     dec = get_decoder(decoder)
 
@@ -225,8 +249,16 @@ def paper_table(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out_dir / "table1.csv")
     info = {name: {"path": str(paths[name]), **r.info} for name, r in restorers.items()}
-    (out_dir / "table1.md").write_text(format_markdown(rows, info, decoder), encoding="utf-8")
+    (out_dir / "table1.md").write_text(format_markdown(rows, info, decoder, _device_name(device)), encoding="utf-8")
     return rows
+
+
+def _device_name(device: str) -> str:
+    if device == "cuda":
+        import torch
+
+        return f"GPU {torch.cuda.get_device_name()}"
+    return "this machine"
 
 
 def write_csv(rows: Sequence[Table1Row], path: str | Path) -> None:
@@ -246,10 +278,14 @@ def _detail_note(info: dict) -> str:
         return "detail loss: unknown (checkpoint without config)"
     if str(weights) == "random":
         return "detail loss on RANDOM VGG16 features (no ImageNet weights)"
-    return f"detail loss on ImageNet VGG16 ({weights})"
+    if Path(str(weights)).name.startswith("vgg16-397923af"):  # torchvision's ImageNet vgg16 file
+        return f"detail loss on ImageNet VGG16 ({weights})"
+    return f"detail loss on the VGG16 weights in {weights} (not torchvision's ImageNet file)"
 
 
-def format_markdown(rows: Sequence[Table1Row], info: Mapping[str, dict], decoder: str = "zxing-cpp") -> str:
+def format_markdown(
+    rows: Sequence[Table1Row], info: Mapping[str, dict], decoder: str = "zxing-cpp", device: str = "this machine"
+) -> str:
     """Table 1 as markdown: one line per code x strength, each method's verdict beside the paper's."""
     methods = list(dict.fromkeys(r.method for r in rows))
     cells = list(dict.fromkeys((r.code, r.strength) for r in rows))
@@ -264,7 +300,7 @@ def format_markdown(rows: Sequence[Table1Row], info: Mapping[str, dict], decoder
         f"{first.noise_std if first else PAPER_NOISE_STD:g}, 8-bit, 80x80 RGB.",
         f"Each cell: {first.draws if first else 0} noise draws (fixed seed); **yes/no** = the first draw "
         f"decodes to the right payload with {decoder}, the percentage = share of the draws that do. "
-        "Seconds = restoration only (forward + sigmoid, batch 1, this machine); raw restores nothing.",
+        f"Seconds = restoration only (forward + sigmoid, batch 1, {device}); raw restores nothing.",
         "",
     ]
     if info:
@@ -314,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed restorations per cell (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
+                        help="run (and time) the generators on the CPU (default) or a CUDA GPU; auto = GPU if any")
     args = parser.parse_args(argv)
     try:
         checkpoints = {}
@@ -329,7 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             torch.set_num_threads(args.threads)
         paper_table(
-            checkpoints, args.payloads, args.out, draws=args.draws, repeats=args.repeats, seed=args.seed
+            checkpoints, args.payloads, args.out, draws=args.draws, repeats=args.repeats, seed=args.seed,
+            device=args.device,
         )
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

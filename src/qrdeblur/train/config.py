@@ -146,6 +146,10 @@ class TrainConfig:
     log_every: int = 50
     checkpoint_every: int = 500
     max_minutes: float | None = None  # stop cleanly (with a checkpoint) after this wall time
+    # where a single process trains: auto (a CUDA GPU when torch sees one, else the CPU) | cpu | cuda.
+    # Several processes (torchrun / --nproc): cpu forces the gloo backend, auto and cuda follow
+    # distributed.init (NCCL with one GPU per process when there are enough GPUs); see distributed.py.
+    device: str = "auto"
     init: str | None = None  # start the generator from these weights (.pt checkpoint or plain .onnx export)
     generator: ModelConfig = field(default_factory=ModelConfig)
     discriminator: ModelConfig = field(default_factory=lambda: ModelConfig(name="patch-d", args={}))

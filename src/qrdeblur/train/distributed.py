@@ -4,8 +4,9 @@
 ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE`` and a rendezvous address in its environment. :func:`init`
 joins them into one process group: NCCL with one GPU per process (``cuda:LOCAL_RANK``) when CUDA
 offers a GPU for every local process, else gloo on the CPU (``QRDEBLUR_DDP_BACKEND=gloo|nccl``
-overrides the choice). Without that environment, or with a world of one process, :func:`init`
-changes nothing and every helper here is a no-op, so a plain run trains exactly as before.
+overrides the choice). Without that environment, or with a world of one process, every helper here
+is a no-op and :func:`init` only picks the device the one process trains on (the config's
+``device``: ``auto`` = a CUDA GPU when torch sees one, else the CPU; see :func:`resolve_device`).
 
 Each process draws its own batches of ``data.batch_size`` pairs; DistributedDataParallel averages
 the gradients, so one step sees ``N x batch_size`` pairs.
@@ -61,27 +62,63 @@ def _default_backend(world_size: int) -> str:
     return "gloo"
 
 
-def init() -> Context:
-    """Join torchrun's process group (see the module docstring); a single process gets ``Context()``."""
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """The device a single process trains on: ``cpu``, ``cuda`` (the current GPU), or ``auto``.
+
+    ``auto`` is the current CUDA GPU when ``torch.cuda.is_available()``, else the CPU, so a config
+    that names no device trains on the CPU exactly as before on a machine without a GPU.
+
+    Raises:
+        UsageError: an unknown name, or ``cuda`` where torch sees no CUDA GPU.
+    """
+    if name not in DEVICES:
+        raise UsageError(f"device {name!r}: choose one of {', '.join(DEVICES)}")
+    if name == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    if name == "cuda":
+        raise UsageError("device: cuda, but torch sees no CUDA GPU (torch.cuda.is_available() is False); "
+                         "use device: auto or cpu")
+    return torch.device("cpu")
+
+
+def init(device: str = "auto") -> Context:
+    """Join torchrun's process group (see the module docstring); a single process gets a Context on
+    :func:`resolve_device` ``(device)``.
+
+    With several processes, ``device: cpu`` makes gloo the default backend; ``cuda`` needs the NCCL
+    backend (one GPU per local process), ``auto`` takes NCCL when there are enough GPUs, else gloo.
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1 or "RANK" not in os.environ:
-        return Context()
+        return Context(device=resolve_device(device))
+    if device not in DEVICES:
+        raise UsageError(f"device {device!r}: choose one of {', '.join(DEVICES)}")
     rank = int(os.environ["RANK"])
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     owns = not dist.is_initialized()
     if owns:
-        backend = os.environ.get(BACKEND_ENV) or _default_backend(world_size)
+        backend = os.environ.get(BACKEND_ENV) or ("gloo" if device == "cpu" else _default_backend(world_size))
         if backend not in ("gloo", "nccl"):
             raise UsageError(f"{BACKEND_ENV}={backend!r}: choose gloo or nccl")
     else:
         backend = dist.get_backend()
-    device = torch.device("cpu")
+    if device == "cuda" and backend != "nccl":
+        raise UsageError(f"device: cuda with the {backend} backend: several processes train on GPUs through "
+                         f"NCCL, with one GPU per local process")
+    if device == "cpu" and backend == "nccl":
+        raise UsageError(f"device: cpu with the nccl backend ({BACKEND_ENV}): NCCL trains on GPUs; use gloo")
+    device_ = torch.device("cpu")
     if backend == "nccl":
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
+        device_ = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device_)
     if owns:  # the rendezvous address comes from torchrun's MASTER_ADDR / MASTER_PORT
         dist.init_process_group(backend, rank=rank, world_size=world_size, timeout=TIMEOUT)
-    return Context(rank, local_rank, world_size, device, backend, owns)
+    return Context(rank, local_rank, world_size, device_, backend, owns)
 
 
 def is_main(ctx: Context) -> bool:

@@ -54,15 +54,23 @@ def environment(threads: int | None = None) -> dict:
 
 
 def record_environment(
-    out: Path, threads: int | None = None, world_size: int = 1, command: str | None = None
+    out: Path, threads: int | None = None, world_size: int = 1, command: str | None = None, device=None
 ) -> dict:
     """Append this invocation (time, command line, :func:`environment`) to ``out/environment.jsonl``.
 
     ``world_size``: the number of processes training together (``torchrun --nproc_per_node``);
-    ``command``: the command line to record (default this process's).
+    ``command``: the command line to record (default this process's); ``device``: the torch device
+    trained on (a CUDA device adds the GPU's name and the CUDA version torch was built with).
     """
     entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": command or shlex.join(sys.argv),
              **environment(threads), "world_size": world_size}
+    if device is not None:
+        entry["device"] = str(device)
+        if getattr(device, "type", None) == "cuda":
+            import torch
+
+            entry["gpu"] = torch.cuda.get_device_name(device)
+            entry["cuda"] = torch.version.cuda
     with open(Path(out) / "environment.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry) + "\n")
     return entry
