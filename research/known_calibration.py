@@ -20,7 +20,7 @@ import numpy as np
 from qrdeblur.bench.suites.known import CELLS, known_item
 from qrdeblur.identify import KnownCodes, MatchConfig, identify
 from qrdeblur.scan.locate import texture_candidates
-from qrdeblur.synth.reserved import KNOWN_RESERVED_COUNT, known_distractors
+from qrdeblur.synth.reserved import known_distractors
 
 
 def main() -> None:
@@ -52,7 +52,7 @@ def main() -> None:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in records)
-    print(f"{args.items} items x 2 trials, list of {args.size}, seed {args.seed} (suite: {KNOWN_RESERVED_COUNT} reserved)")
+    print(f"{args.items} items x 2 trials, list of {args.size}, seed {args.seed}")
     print("  S     R     listed codes accepted (of items)   wrong accepted   closest wrong (ratio / R)")
     for s in (0.5, 0.55, 0.6, 0.65):
         for r in (0.5, 0.55, 0.6, 0.65, 0.7):
