@@ -68,6 +68,11 @@ def test_the_scorer_counts_identifications_and_wrong_ones():
     assert (g.extra["absent_trials"], g.extra["absent_refused"]) == (2, 2)
     assert (b.decoded, b.extra["identified"], b.extra["false_reads"], b.extra["absent_refused"]) == (2, 0, 2, 0)
     assert "2 trials without the code: 2 unidentified" in result.notes[0]
+    assert result.details["fake"]["false_reads"] == []
+    assert [(w["item"], w["trial"], w["text"]) for w in result.details["bad"]["false_reads"]] == [
+        (0, "absent", "SOMEONE ELSE"),
+        (1, "absent", "SOMEONE ELSE"),
+    ]
 
 
 def test_known_method_wants_a_list_size():

@@ -75,14 +75,16 @@ def score_known(
 ) -> BenchResult:
     """Run every method on every photo; rows per method x cell. ``extra`` per row: ``identified``
     (codes read by ``match``), ``false_reads`` (must be 0), ``absent_trials`` and ``absent_refused``
-    (trials without the code on the list, and those that identified nothing)."""
+    (trials without the code on the list, and those that identified nothing). ``details`` (summary.json)
+    hold the per-cell counts and every false read (item, cell, trial, text, method)."""
     cells = [c for c in CELLS if any(item.cell == c for item in items)]
     result = BenchResult(suite, [m.name for m in methods], sorted({m.decoder for m in methods}), cells)
     progress.start(len(methods) * len(items))
     for method in methods:
         progress.describe(method.name)
         per_cell: dict[str, dict] = {}
-        for item in items:
+        wrong: list[dict] = []
+        for k, item in enumerate(items):
             truth = item.payloads[0]
             trials = getattr(method, "trials", None)
             if trials is not None:
@@ -91,6 +93,12 @@ def score_known(
                 t0 = time.perf_counter()
                 present, absent = [(t, "read") for t in method.read(item.image)], None
                 ms = (time.perf_counter() - t0) * 1000
+            for trial, codes in (("listed", present), ("absent", absent or [])):
+                wrong += [
+                    {"item": k, "cell": item.cell, "trial": trial, "text": t, "method": how}
+                    for t, how in codes
+                    if t != truth
+                ]
             for cell in (item.cell, "all"):
                 a = per_cell.setdefault(
                     cell, {"n": 0, "read": 0, "ident": 0, "false": 0, "abs": 0, "refused": 0, "ms": []}
@@ -105,6 +113,10 @@ def score_known(
                     a["false"] += sum(t != truth for t, _ in absent)
                     a["refused"] += not any(how == "match" for _, how in absent)
             progress.advance()
+        result.details[method.name] = {
+            "cells": {c: {key: v for key, v in per_cell[c].items() if key != "ms"} for c in [*cells, "all"]},
+            "false_reads": wrong,
+        }
         for cell in [*cells, "all"]:
             a = per_cell[cell]
             rate = a["read"] / a["n"]
