@@ -20,8 +20,8 @@ import numpy as np
 
 from qrdeblur.bench.suites.known import CELLS, known_item
 from qrdeblur.identify import KnownCodes, MatchConfig, identify
-from qrdeblur.identify import match as matching
 from qrdeblur.identify.catalog import version_of
+from qrdeblur.identify.match import correlation_rank
 from qrdeblur.restore.blind_kernel import nonneg_kernel_fit
 from qrdeblur.scan.locate import texture_candidates
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix
@@ -54,7 +54,6 @@ def main() -> None:
     pool = known_distractors()
     base = KnownCodes(pool[: args.size - 1])
     loose = MatchConfig(min_score=0.0, max_residual_ratio=1e9)
-    wide = MatchConfig(shortlist=10_000)
     totals = {c: [0, 0, 0, 0] for c in cells}
     for i in range(args.items):
         cell = CELLS[i % len(CELLS)]
@@ -69,9 +68,7 @@ def main() -> None:
         shares = nonneg_kernel_fit(latents, _observe(item.image, item.to_image, n, item.module_px), side, 1e-3, 100)[1]
         known = base.extended([text])
         cands = texture_candidates(item.image, 24, 0.7, 0.8)
-        frame, quad, _ = matching._working_frame(item.image, cands[0].quad, wide.frame)
-        entries = matching._shortlist(frame, quad, known, wide)
-        rank = next(k for k, e in enumerate(entries) if known.tables[e[1]].index[e[2]] == len(known) - 1)
+        rank = correlation_rank(item.image, cands[0].quad, known, text)
         m = identify(item.image, cands[0].quad, known, loose)
         best = m is not None and m.text == text
         oracle = f"oracle {shares[0]:.2f} vs {shares[1:].max():.2f}"

@@ -154,6 +154,7 @@ def enroll(
     seed: int = typer.Option(0, help="Seed of the training pairs and the evaluation."),
     threads: int = typer.Option(1, min=1, help="Torch threads."),
     batch_size: int = typer.Option(16, min=1, help="Pairs per step."),
+    int8: bool = typer.Option(True, help="Export the refiner in int8 as the shipped models are (checked)."),
 ):
     """Fine-tune the shipped scan generator on your own codes; scan/deblur --model OUT use it."""
     import shlex
@@ -181,7 +182,7 @@ def enroll(
             bar.update(task, completed=step, total=total, info=info)
 
         result = run_enroll(payloads, out, steps=steps, resume=resume, seed=seed, threads=threads,
-                            batch_size=batch_size, progress=progress, command=command)
+                            batch_size=batch_size, progress=progress, command=command, int8=int8)
     typer.echo(json.dumps({"model": str(out), "codes": result["codes"], "shipped": result["shipped"]["all"],
                            "enrolled": result["enrolled"]["all"]}))
 

@@ -97,11 +97,11 @@ def test_bench_paper80_prints_the_table_and_refuses_to_overwrite(tmp_path, small
 
 
 def test_unknown_suite_and_wrong_methods_are_one_line_naming_the_choices():
-    suites = "paper80, speed, photo, shake, hard, conveyor"
+    suites = "paper80, speed, photo, shake, hard, conveyor, known"
     assert _one_error_line(_bench("--suite", "nope")) == f"unknown suite 'nope'; choose one of {suites}"
     message = _one_error_line(_bench("--suite", "photo", "--methods", "raw"))
     assert "method 'raw'" in message and "suite 'photo'" in message
-    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle")
+    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle, known[:N]")
     message = _one_error_line(_bench("--suite", "speed", "--methods", "zxing-only"))
     assert "suite 'speed'" in message and message.endswith(f"choose one of {method_choices('crop')}")
     message = _one_error_line(_bench("--suite", "paper80", "--methods", "nope"))
@@ -120,10 +120,10 @@ def test_help_lists_the_registries(monkeypatch):
     for suite in ("paper80", "speed", "photo", "probe-suite"):
         assert f"{suite} (" in text, suite
     assert "paper80, speed: raw, sharpen, wiener-oracle[:BALANCE]" in text
-    scene = "zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle"
-    assert f"photo, shake, hard, probe-suite: {scene}, probe-method[:THING]" in text
+    scene = "zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle, known[:N]"
+    assert f"photo, shake, hard, known, probe-suite: {scene}, probe-method[:THING]" in text
     assert "conveyor: frame-any[:MODEL], video[:MODEL]" in text
-    assert "zxing-cpp,zbar,opencv (not for photo, shake, hard, conveyor, probe-suite)" in text
+    assert "zxing-cpp,zbar,opencv (not for photo, shake, hard, conveyor, known, probe-suite)" in text
 
 
 def test_synth_help_lists_the_presets(monkeypatch):

@@ -172,7 +172,7 @@ def test_a_method_of_the_wrong_kind_is_refused_naming_the_suites_methods(tmp_pat
     assert message.startswith(
         "method 'raw' restores crops of whole codes, but suite 'photo' needs a method that reads whole photos; "
     )
-    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle")
+    assert message.endswith("choose one of zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle, known[:N]")
     with pytest.raises(UsageError, match=r"method 'scan' reads whole photos, but suite 'paper80'.*choose one of raw, "):
         run_bench("paper80", ["scan:some.onnx"], ["zxing-cpp"], None, progress=False)
     assert not (tmp_path / "run").exists()
@@ -201,15 +201,16 @@ def test_get_method_parses_arguments():
 
 
 def test_the_registry_lists_methods_per_kind():
-    assert method_choices("scene") == "zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle"
+    assert method_choices("scene") == "zxing-only, opencv, scan[:MODEL], scan-high[:MODEL], oracle, known[:N]"
     crop = method_choices("crop").split(", ")
     assert crop[:2] == ["raw", "sharpen"] and "model[:PATH]" in crop and "paper-g[:PATH]" in crop
-    scene = {"zxing-only", "opencv", "scan[:MODEL]", "scan-high[:MODEL]", "oracle"}
+    scene = {"zxing-only", "opencv", "scan[:MODEL]", "scan-high[:MODEL]", "oracle", "known[:N]"}
     video = {"frame-any[:MODEL]", "video[:MODEL]"}
     assert method_choices("video") == "frame-any[:MODEL], video[:MODEL]"
     assert set(method_choices().split(", ")) == set(crop) | scene | video
     kinds = {
-        "paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene", "hard": "scene", "conveyor": "video"
+        "paper80": "crop", "speed": "crop", "photo": "scene", "shake": "scene", "hard": "scene", "conveyor": "video",
+        "known": "scene",
     }
     assert {s.name: s.kind for s in SUITES.values()} == kinds
     assert get_suite("photo") is SUITES["photo"] and not SUITES["photo"].uses_decoders

@@ -85,3 +85,14 @@ def test_cli_scan_known_prints_the_match_and_refuses_a_bad_list(blurred, tmp_pat
     assert f"{TRUTH!r} [match score" in res.output
     res = CliRunner().invoke(app, ["scan", str(photo), "--known", str(tmp_path / "missing.txt")])
     assert res.exit_code == 1 and "missing.txt: payload file not found" in res.output
+
+
+def test_correlation_rank_places_the_listed_code(blurred):
+    from qrdeblur.identify.match import correlation_rank
+
+    item, quad = blurred
+    known = KnownCodes(OTHERS + [TRUTH])
+    rank = correlation_rank(item.image, quad, known, TRUTH)
+    assert rank is not None and 0 <= rank < len(known)
+    assert rank < 10  # moderate blur: the shortlist holds it
+    assert correlation_rank(item.image, quad, known, "NOT LISTED") is None

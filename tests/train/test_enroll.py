@@ -13,7 +13,7 @@ from qrdeblur.errors import UsageError
 torch = pytest.importorskip("torch")
 
 CODES = ["QRDEBLUR-A1", "LOT 2026-11-25 B7"]
-QUICK = {"val_count": 8, "quantize_batches": (2, 2)}  # the int8 export's checks, made small
+QUICK = {"val_count": 8, "quantize_batches": (8, 4)}  # the int8 export's calibration and check, made smaller
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,8 @@ def test_a_used_folder_is_refused_and_a_run_resumes(enrolled, tmp_path):
     with pytest.raises(UsageError, match="no payloads"):
         enroll([], tmp_path / "empty")
     assert not (tmp_path / "empty").exists()
-    enroll(CODES, out, steps=3, resume=True, batch_size=4, draws=1, **QUICK)
+    enroll(CODES, out, steps=3, resume=True, batch_size=4, draws=1, val_count=8, int8=False)
     ck = torch.load(out / "run" / "last.pt", map_location="cpu", weights_only=False)
     assert ck["step"] == 3
+    assert "in float (--no-int8)" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert not (out / "model-float.onnx").exists() and (out / "model.onnx").exists()

@@ -25,6 +25,7 @@ and the question becomes which one, blurred by some kernel, explains the observa
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -226,6 +227,17 @@ def _shortlist(frame, fquad, known: KnownCodes, cfg: MatchConfig, late=lambda: F
             entries.append((float(best[row]), v, int(row), *hs[int(best_col[row])]))
     entries.sort(key=lambda e: -e[0])
     return entries
+
+
+def correlation_rank(grey: np.ndarray, quad, known: KnownCodes, text: str, config: MatchConfig | None = None):
+    """Where the listed code ``text`` ranks (0 = first) among all listed codes by the softened correlation
+    that picks the codes :func:`identify` fits (its ``shortlist`` best); None when not listed. For
+    diagnostics (``research/known_ceilings.py``)."""
+    cfg = config or MatchConfig()
+    frame, fquad, _ = _working_frame(grey, np.asarray(quad, dtype=np.float64).reshape(4, 2), cfg.frame)
+    wide = dataclasses.replace(cfg, shortlist=len(known))
+    entries = _shortlist(frame, fquad, known, wide) or []
+    return next((k for k, e in enumerate(entries) if known.payloads[known.tables[e[1]].index[e[2]]] == text), None)
 
 
 def identify(

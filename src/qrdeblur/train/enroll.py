@@ -142,7 +142,7 @@ may restore other codes worse.
 `run/config.yaml` is the fine-tuning run's resolved configuration: the `clean` preset (whole codes,
 motion then Gaussian blur, light noise) drawing only the enrolled codes, L1 1.0 + binary 1.0 + Sobel
 edge 0.1, Adam 3e-4 cosine to 5 %, the blur estimator kept as shipped. `model.onnx` is `run/best.pt`
-exported with the refiner in int8, as the shipped models are.
+exported {info['precision']}.
 
 **Numbers.** The enrolled codes on the `paper80` blur grid (80x80, quiet zone 4, ECC M, motion length
 0-20 px at random angles x Gaussian sigma 1-3, noise 0.01; {info['draws']} draws per code and cell,
@@ -153,6 +153,18 @@ seed {GRID_SEED}), restored and read by zxing-cpp (`evaluation.json`):
 {rows}
 | **all** | **{shipped['all']:.0%}** | **{tuned['all']:.0%}** |
 """
+
+
+def _quantize(float_onnx: Path, model: Path, batches: tuple[int, int] | None) -> None:
+    """``float_onnx`` quantised to ``model`` as ``qrdeblur export --int8`` does (its checks included)."""
+    from qrdeblur.export.quantize import quantize_onnx
+
+    with contextlib.redirect_stdout(sys.stderr):  # onnxruntime's calibration prints its progress
+        if batches is None:
+            quantize_onnx(float_onnx, model)
+        else:
+            quantize_onnx(float_onnx, model, calibration_batches=batches[0], check_batches=batches[1])
+    float_onnx.unlink()
 
 
 def enroll(
@@ -169,18 +181,19 @@ def enroll(
     command: str | None = None,
     val_count: int = 64,
     quantize_batches: tuple[int, int] | None = None,
+    int8: bool = True,
 ) -> dict:
     """Fine-tune the shipped scan generator on ``payloads`` into the folder ``out`` (module docstring);
     returns the evaluation (decode rates of the shipped and the new model on the enrolled grid).
 
     Refuses a non-empty ``out`` unless ``resume`` (then the training continues from its last checkpoint
     and the later stages are redone). ``val_count`` validation pairs; ``quantize_batches``: the int8
-    export's (calibration, check) batches (None: ``qrdeblur export --int8``'s)."""
+    export's (calibration, check) batches (None: ``qrdeblur export --int8``'s); ``int8`` False keeps the
+    refiner float (twice as slow to run, no int8 check)."""
     import torch
 
     from qrdeblur.export.onnx import export_onnx
     from qrdeblur.export.onnx_import import generator_from_onnx
-    from qrdeblur.export.quantize import quantize_onnx
     from qrdeblur.restore.deblurrer import scan_model_path
     from qrdeblur.train.trainer import train
 
@@ -216,18 +229,17 @@ def enroll(
         f.unlink(missing_ok=True)
     best = run / "best.pt" if (run / "best.pt").exists() else run / "last.pt"
     export_onnx(best, float_onnx)
-    with contextlib.redirect_stdout(sys.stderr):  # onnxruntime's calibration prints its progress
-        if quantize_batches is None:
-            quantize_onnx(float_onnx, model)
-        else:
-            calibration, check = quantize_batches
-            quantize_onnx(float_onnx, model, calibration_batches=calibration, check_batches=check)
-    float_onnx.unlink()
+    if not int8:
+        float_onnx.rename(model)
+    else:
+        _quantize(float_onnx, model, quantize_batches)
     items = enrolled_grid(payloads, draws)
+
     shipped, tuned = grid_rates(base, items), grid_rates(model, items)
     info = {
         "date": time.strftime("%Y-%m-%d"), "steps": steps, "batch_size": batch_size, "seed": seed,
         "threads": threads, "minutes": (time.time() - t0) / 60, "parity": parity, "draws": draws,
+        "precision": "with the refiner in int8, as the shipped models are" if int8 else "in float (--no-int8)",
     }
     command = command or shlex.join(
         ["qrdeblur", "enroll", str(out / "payloads.txt"), "--out", str(out), "--steps", str(steps)]
