@@ -81,6 +81,13 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n")
 
 
+def ordered_cells(items: Sequence[Any], cell_order: Sequence[str] = ()) -> list[str]:
+    """The cells the items hold: those of ``cell_order`` first, in its order, then any others in order
+    of appearance."""
+    present = list(dict.fromkeys(item.cell for item in items))
+    return [c for c in cell_order if c in present] + [c for c in present if c not in cell_order]
+
+
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -103,8 +110,7 @@ def score_scenes(
     completely) and the median ms over those (``ms_zxing_reads_all``) and over the rest
     (``ms_others``; None when there are none).
     """
-    present = list(dict.fromkeys(item.cell for item in items))
-    cells = [c for c in cell_order if c in present] + [c for c in present if c not in cell_order]
+    cells = ordered_cells(items, cell_order)
     # the two speed targets: photos zxing-cpp alone reads completely, and the others
     zxing_reads_all = [
         {_normalise(p) for p in item.payloads} <= {_normalise(t) for t in read_zxing(item.image)} for item in items
@@ -189,8 +195,7 @@ def score_videos(
     loop would report). The result's ``totals`` hold cell ``all``, ``notes`` one line per method, and
     ``details`` the per-cell counts summary.json carries.
     """
-    present = list(dict.fromkeys(item.cell for item in items))
-    cells = [c for c in cell_order if c in present] + [c for c in present if c not in cell_order]
+    cells = ordered_cells(items, cell_order)
     result = BenchResult(suite, [m.name for m in methods], sorted({m.decoder for m in methods}), cells)
     result.meta["video_codec"] = sorted({getattr(item, "codec", "?") for item in items})
     progress.start(len(methods) * len(items))

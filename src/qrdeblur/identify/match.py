@@ -307,12 +307,15 @@ def identify(
         else:
             step = step / 2
 
+    softened: dict[int, np.ndarray] = {}  # the observation at ``outline``, per module count
+
     def rotations(table: VersionTable, row: int, count: int) -> list[int]:
         """The code's ``count`` likeliest rotations at ``outline`` by softened correlation."""
         n = table.n
-        obs = _sample(frame, _module_to_frame(*outline, n), n, ring)
-        sigma = cfg.sigmas[0]
-        obs = cv2.GaussianBlur(obs, (0, 0), sigma)[ring : ring + n, ring : ring + n]
+        if n not in softened:
+            obs = _sample(frame, _module_to_frame(*outline, n), n, ring)
+            softened[n] = cv2.GaussianBlur(obs, (0, 0), cfg.sigmas[0])[ring : ring + n, ring : ring + n]
+        obs = softened[n]
         code = table.dark[row].astype(np.float32) - table.dark[row].mean()
         return list(np.argsort([-(np.rot90(obs, -k) * code).sum() for k in range(4)])[:count])
 

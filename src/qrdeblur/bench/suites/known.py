@@ -30,6 +30,7 @@ import numpy as np
 
 from qrdeblur.bench.progress import Progress
 from qrdeblur.bench.results import BenchResult, BenchRow
+from qrdeblur.bench.scoring import ordered_cells
 from qrdeblur.bench.suites.base import Suite, item_count
 from qrdeblur.synth.reserved import KNOWN_RESERVED_COUNT, known_payload_texts
 from qrdeblur.synth.shake import ShakeItem, shake_scene
@@ -77,7 +78,7 @@ def score_known(
     (codes read by ``match``), ``false_reads`` (must be 0), ``absent_trials`` and ``absent_refused``
     (trials without the code on the list, and those that identified nothing). ``details`` (summary.json)
     hold the per-cell counts and every false read (item, cell, trial, text, method)."""
-    cells = [c for c in CELLS if any(item.cell == c for item in items)]
+    cells = ordered_cells(items, CELLS)
     result = BenchResult(suite, [m.name for m in methods], sorted({m.decoder for m in methods}), cells)
     progress.start(len(methods) * len(items))
     for method in methods:
