@@ -253,7 +253,7 @@ def score_videos(
             result.totals[method.name] = row
             result.notes.append(
                 f"{method.name}: {acc['decoded']}/{acc['n']} codes read ({rate:.1%}) in {acc['videos']} videos, "
-                f"{acc['false']} false reads, {acc['dup']} duplicates, {fps:.1f} frames per second"
+                f"{acc['false']} false reads, {acc['dup']} duplicates, {extra['fps']:.1f} frames per second"
             )
         result.details[method.name] = {"cells": details}
     return result
