@@ -33,12 +33,14 @@ _METHOD_RANK = {"raw": 0, "contrast": 1}
 @dataclass
 class Detection:
     """A code read in one frame: ``frame`` index, ``t`` (seconds or None), the :class:`Code` read
-    (corners in frame pixels), and the ``track`` id it was joined to (set by the tracker)."""
+    (corners in frame pixels), the ``track`` id it was joined to (set by the tracker), and the code's
+    ``motion`` (px per frame) where the read measured it (fusion registers the code across frames)."""
 
     frame: int
     t: float | None
     code: Code
     track: int = -1
+    motion: np.ndarray | None = None
 
     @property
     def centre(self) -> np.ndarray:
@@ -121,7 +123,10 @@ class Track:
         if self.detections:
             prev = self.last
             step = (det.centre - prev.centre) / max(1, det.frame - prev.frame)
-            self.velocity = step if len(self.detections) == 1 else 0.5 * self.velocity + 0.5 * step
+            first = len(self.detections) == 1 and prev.motion is None
+            self.velocity = step if first else 0.5 * self.velocity + 0.5 * step
+        elif det.motion is not None:
+            self.velocity = np.asarray(det.motion, np.float64)
         det.track = self.id
         self.detections.append(det)
 

@@ -53,12 +53,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from qrdeblur.errors import UsageError
 from qrdeblur.scan.api import load_deblurrer, scan
 from qrdeblur.scan.config import EFFORTS
+from qrdeblur.scan import fuse as fusion
 from qrdeblur.scan.frames import Frame, default_live, open_frames
+from qrdeblur.scan.locate import texture_candidates
 from qrdeblur.scan.track import Detection, Track, Tracker
 
 #: Cascade budget per whole frame (ms): the plain reads always run; restoration gets what is left.
@@ -73,6 +76,11 @@ FULL_EVERY = 8
 IDLE_EVERY = FULL_EVERY
 #: Consecutive frames a code may go unread (blurred, hidden) and its next read still continue its track.
 MAX_GAP = 5
+#: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
+FUSE_CANDIDATES = 3
+#: Mean absolute difference (grey levels) between a candidate's box in a frame and in the frame before,
+#: below which the region is taken for still (a background texture) and not fused.
+STILL_DIFFERENCE = 2.0
 
 
 @dataclass
@@ -86,6 +94,7 @@ class VideoStats:
             (:attr:`source_frames`): after the last frame, all of them, since the last is always scanned.
         frame_count: the source's number of frames when known up front (a file).
         full_scans, crop_scans: scans of whole frames and of crops around tracked codes.
+        fused_stacks: regions fused over several frames (:mod:`qrdeblur.scan.fuse`).
         tracks: tracks started.
         seconds: since the scan started.
         live: whether the source is read live.
@@ -95,6 +104,7 @@ class VideoStats:
     frame_count: int | None = None
     full_scans: int = 0
     crop_scans: int = 0
+    fused_stacks: int = 0
     tracks: int = 0
     seconds: float = 0.0
     dropped: int = 0
@@ -135,28 +145,81 @@ def _dedupe(dets: list[Detection]) -> list[Detection]:
 class _Scanner:
     """The per-frame work of :func:`scan_video`: whole-frame and crop scans, with the counts."""
 
-    def __init__(self, deblurrer, budget_ms: float, effort: str, stats: VideoStats):
+    def __init__(self, deblurrer, budget_ms: float, effort: str, stats: VideoStats, fuse: bool = True):
         self.deblurrer = deblurrer
         self.budget_ms = budget_ms
         self.effort = effort
         self.stats = stats
+        self.fuse = fuse
+        #: the frames scanned last ((number, image), oldest first), the current one included
+        self.history: deque[tuple[int, np.ndarray]] = deque(maxlen=fusion.FUSE_FRAMES)
+
+    def fused(self, frame: Frame, box: tuple[int, int, int, int], velocity=None) -> list[Detection]:
+        """The codes read by fusing ``box`` of ``frame`` with the frames before it (:mod:`qrdeblur.scan.fuse`)."""
+        if not self.fuse or len(self.history) < fusion.MIN_FRAMES or self.history[-1][0] != frame.index:
+            return []
+        stack = fusion.fuse(list(self.history), box, velocity)
+        if stack is None:
+            return []
+        self.stats.fused_stacks += 1
+        return [Detection(frame.index, frame.t, c, motion=stack.velocity) for c in fusion.read_stack(stack)]
+
+    def fuse_candidates(self, frame: Frame, read: list[Detection], tracked: list[np.ndarray]) -> list[Detection]:
+        """Fuse the moving texture candidates of a whole frame that hold no code read in it nor a
+        tracked code's predicted centre (``tracked``); up to :data:`FUSE_CANDIDATES`."""
+        if not self.fuse or len(self.history) < fusion.MIN_FRAMES:
+            return []
+        h, w = frame.image.shape
+        before = self.history[-2][1]
+        taken = [d.centre for d in read] + list(tracked)
+        found: list[Detection] = []
+        tried = 0
+        for cand in texture_candidates(frame.image):
+            quad = np.asarray(cand.quad, np.float64)
+            if any(_quad_holds(quad, c) for c in taken):
+                continue
+            x0, y0 = np.floor(quad.min(axis=0)).astype(int)
+            x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
+            box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+            if box[2] - box[0] < 16 or box[3] - box[1] < 16:
+                continue
+            patch = frame.image[box[1]:box[3], box[0]:box[2]].astype(np.int16)
+            if float(np.abs(patch - before[box[1]:box[3], box[0]:box[2]]).mean()) < STILL_DIFFERENCE:
+                continue
+            tried += 1
+            dets = self.fused(frame, box)
+            found += dets
+            taken += [d.centre for d in dets]
+            if tried >= FUSE_CANDIDATES:
+                break
+        return found
 
     def full(self, frame: Frame) -> list[Detection]:
         self.stats.full_scans += 1
         codes = scan(frame.image, budget_ms=self.budget_ms, deblurrer=self.deblurrer, effort=self.effort)
         return [Detection(frame.index, frame.t, c) for c in codes]
 
-    def near(self, frame: Frame, key, centre: np.ndarray, side: float, half: float, gate: float):
+    def near(self, frame: Frame, key, centre: np.ndarray, side: float, half: float, gate: float,
+             velocity: np.ndarray | None = None):
         """Look for the code ``key`` (payload) near ``centre``: the plain reads of the crop first
         (a few ms), then, when they miss it and the code is predicted wholly in view, the cascade with
         the budget (a code mostly out of view cannot be restored; a code leaving the view would
-        otherwise cost a whole budget per frame until its track ends).
+        otherwise cost a whole budget per frame until its track ends). Fusion of the frames before
+        comes before the cascade (``velocity``: the code's motion, px per frame, where the track
+        knows it; None: searched).
 
         Returns:
             (every read in the crop, the read of ``key`` within ``gate`` of ``centre`` or None).
         """
         dets = self.crop(frame, centre, half, 0.0)
         hit = _match(key, dets, centre, gate)
+        if hit is None and _inside(centre, side, frame.image.shape):
+            h, w = frame.image.shape
+            r = 0.5 * side + 2
+            box = (max(0, int(centre[0] - r)), max(0, int(centre[1] - r)),
+                   min(w, int(np.ceil(centre[0] + r))), min(h, int(np.ceil(centre[1] + r))))
+            dets += self.fused(frame, box, velocity)
+            hit = _match(key, dets, centre, gate)
         if hit is None and self.budget_ms > 0 and _inside(centre, side, frame.image.shape):
             dets += self.crop(frame, centre, half, self.budget_ms)
             hit = _match(key, dets, centre, gate)
@@ -200,6 +263,10 @@ def _inside(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
     return m <= centre[0] <= w - m and m <= centre[1] <= h - m
 
 
+def _quad_holds(quad: np.ndarray, point: np.ndarray) -> bool:
+    return cv2.pointPolygonTest(quad.astype(np.float32).reshape(-1, 1, 2), (float(point[0]), float(point[1])), False) >= 0
+
+
 def _in_view(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
     h, w = shape
     return -0.5 * side < centre[0] < w + 0.5 * side and -0.5 * side < centre[1] < h + 0.5 * side
@@ -220,6 +287,7 @@ def scan_video(
     on_detection: Callable[[Detection], None] | None = None,
     on_progress: Callable[[VideoStats], None] | None = None,
     live: bool | None = None,
+    fuse: bool = True,
 ) -> Iterator[Track]:
     """Scan a video, image sequence or stream; yield each code's track as it completes.
 
@@ -249,6 +317,9 @@ def scan_video(
             frames there was no time for (counted in :class:`VideoStats`; a file is played at its
             frame rate). None: live for stream URLs, not for files and sequences
             (:func:`qrdeblur.scan.frames.default_live`). Closing the generator stops the capture.
+        fuse: read moving codes no single frame reads by fusing the frames scanned last
+            (:mod:`qrdeblur.scan.fuse`; method ``fused``): the moving texture regions of each
+            whole-frame scan, and a code last read so, in the frames that follow.
 
     Yields:
         :class:`~qrdeblur.scan.track.Track` objects (``to_dict()`` is the ``scan --json`` record).
@@ -271,7 +342,7 @@ def scan_video(
     live = default_live(source) if live is None else bool(live)
     with open_frames(source, fps=fps, sequence=sequence, live=live) as frames:
         stats = VideoStats(frame_count=frames.frame_count, live=live)
-        scanner = _Scanner(deblurrer, budget_ms, effort, stats)
+        scanner = _Scanner(deblurrer, budget_ms, effort, stats, fuse)
         tracker = Tracker(max_gap, gaps="scans")
         recent: deque[tuple[Frame, bool]] = deque(maxlen=full_every)  # (frame, scanned whole)
         scans = 0  # frames scanned before this one
@@ -280,6 +351,7 @@ def scan_video(
         t0 = time.perf_counter()
         for frame in frames:
             n = frame.index
+            scanner.history.append((n, frame.image))
             yield from tracker.expire(n)
             dets: list[Detection] = []
             every = full_every if tracker.live else idle_every
@@ -291,12 +363,16 @@ def scan_video(
                         continue
                     gap = n - track.last.frame
                     half = _window(side, float(np.linalg.norm(track.velocity)), gap)
-                    found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n))
+                    known = len(track.detections) > 1 or track.last.motion is not None
+                    found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
+                                              track.velocity if known else None)
                     dets += found
                     if track.last.frame == previous and hit is None and _inside(centre, side, frame.image.shape):
                         need_full = True  # it may have left the prediction: look everywhere, once
             if need_full:
-                dets += scanner.full(frame)
+                whole = scanner.full(frame)
+                tracked = [t.predict(n)[0] for t in tracker.live]
+                dets += whole + scanner.fuse_candidates(frame, dets + whole, tracked)
                 last_full = scans
             dets = _dedupe(dets)
             _, started = tracker.update(n, dets)
