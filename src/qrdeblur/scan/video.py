@@ -76,6 +76,9 @@ FULL_EVERY = 8
 IDLE_EVERY = FULL_EVERY
 #: Consecutive frames a code may go unread (blurred, hidden) and its next read still continue its track.
 MAX_GAP = 5
+#: Frames scanned between searches of a whole frame for moving regions to fuse (a whole-frame scan
+#: always searches).
+FUSE_EVERY = 2
 #: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
 FUSE_CANDIDATES = 3
 #: Mean absolute difference (grey levels) between a candidate's box in a frame and in the frame before,
@@ -288,6 +291,7 @@ def scan_video(
     on_progress: Callable[[VideoStats], None] | None = None,
     live: bool | None = None,
     fuse: bool = True,
+    fuse_every: int = FUSE_EVERY,
 ) -> Iterator[Track]:
     """Scan a video, image sequence or stream; yield each code's track as it completes.
 
@@ -347,6 +351,7 @@ def scan_video(
         recent: deque[tuple[Frame, bool]] = deque(maxlen=full_every)  # (frame, scanned whole)
         scans = 0  # frames scanned before this one
         last_full = -(10**9)  # ... before the last whole-frame scan
+        last_fused = -(10**9)  # ... before the last search for regions to fuse
         previous = None  # the number of the frame scanned before this one
         t0 = time.perf_counter()
         for frame in frames:
@@ -370,10 +375,12 @@ def scan_video(
                     if track.last.frame == previous and hit is None and _inside(centre, side, frame.image.shape):
                         need_full = True  # it may have left the prediction: look everywhere, once
             if need_full:
-                whole = scanner.full(frame)
-                tracked = [t.predict(n)[0] for t in tracker.live]
-                dets += whole + scanner.fuse_candidates(frame, dets + whole, tracked)
+                dets += scanner.full(frame)
                 last_full = scans
+            if need_full or (scans - last_fused) >= fuse_every:
+                tracked = [t.predict(n)[0] for t in tracker.live]
+                dets += scanner.fuse_candidates(frame, dets, tracked)
+                last_fused = scans
             dets = _dedupe(dets)
             _, started = tracker.update(n, dets)
             stats.tracks += len(started)
