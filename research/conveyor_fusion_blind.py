@@ -70,7 +70,8 @@ def main():
                 if code.payload in got:
                     break
             count[it.cell]["read"] += code.payload in got
-            print(it.cell, code.version, it.meta["module_px"], it.meta["blur_modules"], "read", code.payload in got, flush=True)
+            print(it.cell, code.version, it.meta["module_px"], it.meta["blur_modules"], "read", code.payload in got,
+                  flush=True)
     for cell in cells:
         print(cell, dict(count[cell]))
     print("wrong", wrong, "median ms per stack", np.median(ms) if ms else None)

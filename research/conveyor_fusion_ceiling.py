@@ -100,7 +100,10 @@ def main():
             dirs = set()
             for s in np.linspace(0.3, 1.0, 8):
                 dirs |= reads(fused_img, line_psf(vel * s))
-            ok = lambda t: code.payload in t  # noqa: E731
+
+            def ok(found, payload=code.payload):
+                return payload in found
+
             quad = code.corners[ref] - [x0, y0]
             grid1 = _grid_reads((one * 255).astype(np.uint8), quad, code.version, psf)
             gridf = _grid_reads((fused_img * 255).round().astype(np.uint8), quad, code.version, psf)
@@ -111,8 +114,9 @@ def main():
             count[it.cell]["fused"] += ok(fused)
             count[it.cell]["dir"] += ok(dirs)
             count[it.cell]["wrong"] += len((single | fused | dirs) - set(it.payloads))
-            print(it.cell, code.payload[:12], "v", code.version, "mpx", it.meta["module_px"], "blur", it.meta["blur_modules"],
-                  "shutter", shutter, "frames", len(view), "single", ok(single), "fused", ok(fused), "dir", ok(dirs), "grid1", ok(grid1), "gridf", ok(gridf), flush=True)
+            print(it.cell, code.payload[:12], "v", code.version, "mpx", it.meta["module_px"],
+                  "blur", it.meta["blur_modules"], "shutter", shutter, "frames", len(view), "single", ok(single),
+                  "fused", ok(fused), "dir", ok(dirs), "grid1", ok(grid1), "gridf", ok(gridf), flush=True)
     for cell in cells:
         print(cell, dict(count[cell]))
 

@@ -256,6 +256,11 @@ def scan(
     full_every: int = typer.Option(
         8, min=1, help="Videos: scan whole frames this often while codes are followed in crops."
     ),
+    fuse: bool = typer.Option(
+        True, "--fuse/--no-fuse",
+        help="Videos: read moving codes no single frame reads by registering and averaging the frames "
+        "(method 'fused').",
+    ),
     live: Optional[bool] = typer.Option(
         None, "--live/--no-live",
         help="Videos: read frames on a capture thread and scan the newest one each time, dropping the frames "
@@ -284,7 +289,7 @@ def scan(
         raise UsageError(f"--workers must be at least 1, got {workers}")
 
     video_options = dict(every_detection=every_detection, sequence=sequence, fps=fps, max_gap=max_gap,
-                         full_every=full_every, live=live)
+                         full_every=full_every, live=live, fuse=fuse)
     known_list = None
     if known is not None:
         from qrdeblur.identify import KnownCodes

@@ -57,9 +57,9 @@ import cv2
 import numpy as np
 
 from qrdeblur.errors import UsageError
+from qrdeblur.scan import fuse as fusion
 from qrdeblur.scan.api import load_deblurrer, scan
 from qrdeblur.scan.config import EFFORTS
-from qrdeblur.scan import fuse as fusion
 from qrdeblur.scan.frames import Frame, default_live, open_frames
 from qrdeblur.scan.locate import texture_candidates
 from qrdeblur.scan.track import Detection, Track, Tracker
@@ -267,7 +267,8 @@ def _inside(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
 
 
 def _quad_holds(quad: np.ndarray, point: np.ndarray) -> bool:
-    return cv2.pointPolygonTest(quad.astype(np.float32).reshape(-1, 1, 2), (float(point[0]), float(point[1])), False) >= 0
+    contour = quad.astype(np.float32).reshape(-1, 1, 2)
+    return cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0
 
 
 def _in_view(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
