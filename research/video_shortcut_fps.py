@@ -4,7 +4,8 @@ The video: ``--frames`` frames of ``--width`` x ``--height`` grey texture (sines
 mp4v, with ``--codes`` version-2 codes of 4 px per module crossing it left to right one after the
 other, each in view for about a third of the frames, smeared by a ``--blur``-pixel horizontal motion
 blur. Both passes scan the same file with the shipped generator loaded (it was loaded before timing);
-the shortcut pass looks for tracked codes in crops first, the other scans every frame whole. Prints
+the shortcut pass looks for tracked codes in crops first, the other scans every frame whole; with and
+without fusion (:mod:`qrdeblur.scan.fuse`) for the shortcut pass. Prints
 fps, the whole-frame and crop scans, and the tracks of each pass (which should be the same). Run::
 
     OMP_NUM_THREADS=1 python research/video_shortcut_fps.py --out /tmp/conveyor.mp4
@@ -59,19 +60,23 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=2)
     parser.add_argument("--blur", type=int, default=3, help="horizontal motion blur length (px)")
     parser.add_argument("--budget-ms", type=float, default=None, help="per-frame budget (default: scan_video's)")
+    parser.add_argument("--no-fuse", dest="fuse", action="store_false",
+                        help="compare the shortcut without fusion only (else also with fusion)")
     args = parser.parse_args()
     make_video(args.out, args.width, args.height, args.frames, args.codes, args.blur)
     load_deblurrer()  # loaded once, outside the timing
-    for shortcut in (False, True):
+    passes = [(False, False), (True, False), (True, True)] if args.fuse else [(False, False), (True, False)]
+    for shortcut, fuse in passes:
         stats = []
         t0 = time.perf_counter()
         tracks = list(qrdeblur.scan_video(args.out, budget_ms=args.budget_ms, shortcut=shortcut,
-                                          on_progress=stats.append))
+                                          on_progress=stats.append, fuse=fuse))
         seconds = time.perf_counter() - t0
         s = stats[-1]
         spans = [(t.text, t.first.frame, t.last.frame, len(t.detections)) for t in tracks]
-        print(f"shortcut={shortcut}: {s.frames / seconds:.1f} fps ({s.frames} frames in {seconds:.2f} s), "
-              f"{s.full_scans} whole-frame scans, {s.crop_scans} crop scans; tracks {spans}")
+        print(f"shortcut={shortcut} fuse={fuse}: {s.frames / seconds:.1f} fps ({s.frames} frames in {seconds:.2f} s), "
+              f"{s.full_scans} whole-frame scans, {s.crop_scans} crop scans, {s.fused_stacks} stacks fused; "
+              f"tracks {spans}")
 
 
 if __name__ == "__main__":

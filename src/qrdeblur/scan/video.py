@@ -81,9 +81,11 @@ MAX_GAP = 5
 FUSE_EVERY = 2
 #: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
 FUSE_CANDIDATES = 3
-#: Mean absolute difference (grey levels) between a candidate's box in a frame and in the frame before,
-#: below which the region is taken for still (a background texture) and not fused.
-STILL_DIFFERENCE = 2.0
+#: Difference (grey levels, after a 5 px box filter at :data:`MOTION_WORK_SIDE`) between a frame and the
+#: one before above which a pixel is taken for moving (:func:`moving_boxes`).
+MOTION_THRESHOLD = 10.0
+#: Long side (px) of the copy motion is found on.
+MOTION_WORK_SIDE = 480
 
 
 @dataclass
@@ -168,33 +170,34 @@ class _Scanner:
         return [Detection(frame.index, frame.t, c, motion=stack.velocity) for c in fusion.read_stack(stack)]
 
     def fuse_candidates(self, frame: Frame, read: list[Detection], tracked: list[np.ndarray]) -> list[Detection]:
-        """Fuse the moving texture candidates of a whole frame that hold no code read in it nor a
-        tracked code's predicted centre (``tracked``); up to :data:`FUSE_CANDIDATES`."""
+        """Fuse the texture candidates of the moving regions of a frame (:func:`moving_boxes`) that hold
+        no code read in it nor a tracked code's predicted centre (``tracked``); up to
+        :data:`FUSE_CANDIDATES`."""
         if not self.fuse or len(self.history) < fusion.MIN_FRAMES:
             return []
         h, w = frame.image.shape
-        before = self.history[-2][1]
         taken = [d.centre for d in read] + list(tracked)
         found: list[Detection] = []
         tried = 0
-        for cand in texture_candidates(frame.image):
-            quad = np.asarray(cand.quad, np.float64)
-            if any(_quad_holds(quad, c) for c in taken):
-                continue
-            x0, y0 = np.floor(quad.min(axis=0)).astype(int)
-            x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
-            box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
-            if box[2] - box[0] < 16 or box[3] - box[1] < 16:
-                continue
-            patch = frame.image[box[1]:box[3], box[0]:box[2]].astype(np.int16)
-            if float(np.abs(patch - before[box[1]:box[3], box[0]:box[2]]).mean()) < STILL_DIFFERENCE:
-                continue
-            tried += 1
-            dets = self.fused(frame, box)
-            found += dets
-            taken += [d.centre for d in dets]
-            if tried >= FUSE_CANDIDATES:
-                break
+        for bx0, by0, bx1, by1 in moving_boxes(frame.image, self.history[-2][1]):
+            if any(bx0 <= c[0] < bx1 and by0 <= c[1] < by1 for c in taken):
+                continue  # a moving parcel whose code is read: the rest of it is its label and box
+            region = np.ascontiguousarray(frame.image[by0:by1, bx0:bx1])
+            for cand in texture_candidates(region, max_candidates=FUSE_CANDIDATES):
+                quad = np.asarray(cand.quad, np.float64) + [bx0, by0]
+                if any(_quad_holds(quad, c) for c in taken):
+                    continue
+                x0, y0 = np.floor(quad.min(axis=0)).astype(int)
+                x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
+                box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+                if box[2] - box[0] < 16 or box[3] - box[1] < 16:
+                    continue
+                tried += 1
+                dets = self.fused(frame, box)
+                found += dets
+                taken += [d.centre for d in dets]
+                if tried >= FUSE_CANDIDATES:
+                    return found
         return found
 
     def full(self, frame: Frame) -> list[Detection]:
@@ -264,6 +267,30 @@ def _inside(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
     h, w = shape
     m = side / 4
     return m <= centre[0] <= w - m and m <= centre[1] <= h - m
+
+
+def moving_boxes(image: np.ndarray, before: np.ndarray, grow: int = 8) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) around the parts of ``image`` that changed since ``before`` (grey uint8,
+    one size), largest first: the absolute difference, box-filtered on a copy at most
+    :data:`MOTION_WORK_SIDE` px long, above :data:`MOTION_THRESHOLD`, closed, in components at least
+    16 px a side, each grown by ``grow`` px. On a fixed camera these are the things that move: a
+    still background, however textured, is never fused."""
+    h, w = image.shape
+    scale = min(1.0, MOTION_WORK_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    a = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image
+    b = cv2.resize(before, size, interpolation=cv2.INTER_AREA) if scale < 1 else before
+    diff = cv2.blur(cv2.absdiff(a, b), (5, 5))
+    mask = (diff > MOTION_THRESHOLD).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = []
+    for x, y, bw, bh, _ in sorted(stats[1:].tolist(), key=lambda s: -s[4]):
+        x0, y0 = int(x / scale) - grow, int(y / scale) - grow
+        x1, y1 = int(np.ceil((x + bw) / scale)) + grow, int(np.ceil((y + bh) / scale)) + grow
+        if min(x1 - x0, y1 - y0) - 2 * grow >= 16:
+            boxes.append((max(0, x0), max(0, y0), min(w, x1), min(h, y1)))
+    return boxes
 
 
 def _quad_holds(quad: np.ndarray, point: np.ndarray) -> bool:
