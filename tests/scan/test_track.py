@@ -90,3 +90,15 @@ def test_gaps_counted_in_scans_bridge_skipped_frame_numbers_not_missed_scans():
     assert len(scanned_every_10th("scans", always - {30, 40})) == 2
     with pytest.raises(ValueError, match="gaps"):
         Tracker(gaps="seconds")
+
+
+def test_a_held_track_outlives_max_gap_up_to_hold_gap_and_only_while_held():
+    reads = {0: [det(0, 10)], 1: [det(1, 20)], 9: [det(9, 100)]}  # unread in frames 2-8 (7 > max_gap)
+    held = run(Tracker(max_gap=3, hold=lambda t, f: True, hold_gap=8), reads, 12)
+    assert [len(t.detections) for t in held] == [3]
+    too_long = run(Tracker(max_gap=3, hold=lambda t, f: True, hold_gap=6), reads, 12)
+    assert [len(t.detections) for t in too_long] == [2, 1]
+    not_held = run(Tracker(max_gap=3, hold=lambda t, f: f < 4, hold_gap=8), reads, 12)
+    assert [len(t.detections) for t in not_held] == [2, 1]
+    with pytest.raises(ValueError):
+        Tracker(max_gap=3, hold_gap=-1)

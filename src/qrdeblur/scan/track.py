@@ -166,15 +166,19 @@ class Tracker:
             of 1. The two agree when every frame is given; they differ when frames are skipped (a
             live source dropping the frames a slow scan had no time for). Position and motion
             (:meth:`Track.predict`, :meth:`Track.gate`) are always in frame numbers, i.e. time.
+        hold, hold_gap: a track ``hold(track, frame)`` is true for (the caller's test, e.g. a moving
+            code predicted still in view) stays live for up to ``hold_gap`` such frames instead.
     """
 
-    def __init__(self, max_gap: int = 5, gaps: str = "frames"):
-        if max_gap < 0:
-            raise ValueError(f"max_gap must be >= 0, got {max_gap}")
+    def __init__(self, max_gap: int = 5, gaps: str = "frames", hold=None, hold_gap: int = 0):
+        if max_gap < 0 or hold_gap < 0:
+            raise ValueError(f"max_gap and hold_gap must be >= 0, got {max_gap} and {hold_gap}")
         if gaps not in ("frames", "scans"):
             raise ValueError(f"gaps must be 'frames' or 'scans', got {gaps!r}")
         self.max_gap = max_gap
         self.gaps = gaps
+        self.hold = hold
+        self.hold_gap = hold_gap
         self.live: list[Track] = []
         self.updates = 0  # update() calls so far
         self._next_id = 0
@@ -188,7 +192,13 @@ class Tracker:
     def expire(self, frame: int) -> list[Track]:
         """Complete the tracks whose code went unread in more than ``max_gap`` frames before ``frame``
         (the next frame to update)."""
-        done = [t for t in self.live if self.missed(t, frame) > self.max_gap]
+        def over(t: Track) -> bool:
+            missed = self.missed(t, frame)
+            if missed <= self.max_gap:
+                return False
+            return self.hold is None or missed > self.hold_gap or not self.hold(t, frame)
+
+        done = [t for t in self.live if over(t)]
         self.live = [t for t in self.live if t not in done]
         return sorted(done, key=lambda t: t.id)
 

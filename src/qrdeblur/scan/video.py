@@ -76,6 +76,9 @@ FULL_EVERY = 8
 IDLE_EVERY = FULL_EVERY
 #: Consecutive frames a code may go unread (blurred, hidden) and its next read still continue its track.
 MAX_GAP = 5
+#: Frames scanned a moving code read by fusion may go unread while predicted in view and stay one track
+#: (fusion reads such a code only now and then; counted as ``max_gap`` is).
+HOLD_GAP = 2 * FULL_EVERY
 #: Frames scanned between searches of a whole frame for moving regions to fuse (a whole-frame scan
 #: always searches).
 FUSE_EVERY = 2
@@ -375,7 +378,18 @@ def scan_video(
     with open_frames(source, fps=fps, sequence=sequence, live=live) as frames:
         stats = VideoStats(frame_count=frames.frame_count, live=live)
         scanner = _Scanner(deblurrer, budget_ms, effort, stats, fuse)
-        tracker = Tracker(max_gap, gaps="scans")
+
+        def in_view_moving(track: Track, frame_number: int) -> bool:
+            # a moving code fusion has read (only now and then) predicted wholly in view is still passing
+            if not any(d.code.method == "fused" for d in track.detections):
+                return False
+            centre, side = track.predict(frame_number)
+            moving = float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
+            return moving and last_shape[0] is not None and _inside(centre, side, last_shape[0])
+
+        last_shape: list = [None]  # the frames' shape, once one is read
+        tracker = Tracker(max_gap, gaps="scans", hold=in_view_moving if fuse else None,
+                          hold_gap=max(max_gap, HOLD_GAP) if fuse else 0)
         recent: deque[tuple[Frame, bool]] = deque(maxlen=full_every)  # (frame, scanned whole)
         scans = 0  # frames scanned before this one
         last_full = -(10**9)  # ... before the last whole-frame scan
@@ -384,6 +398,7 @@ def scan_video(
         t0 = time.perf_counter()
         for frame in frames:
             n = frame.index
+            last_shape[0] = frame.image.shape
             scanner.history.append((n, frame.image))
             yield from tracker.expire(n)
             dets: list[Detection] = []
