@@ -17,6 +17,18 @@ spent on a crop only when those miss and the code is predicted at least three qu
 a failed crop triggers a whole-frame scan under the same condition (a code leaving the view would
 otherwise cost a budget per frame until its track ends).
 
+**Fusion** (``fuse=True``, the default; :mod:`qrdeblur.scan.fuse`): a moving code may be too blurred
+for any single frame, yet readable from the frames registered on it and averaged (the same blur, a
+fraction of the noise), deconvolved along the motion measured between them. Every second frame
+scanned (and every whole-frame scan), the parts of the frame that changed since the frame before
+(:func:`moving_boxes`; a fixed camera's still background never) that hold no code read or tracked
+give their texture candidates, and up to :data:`FUSE_CANDIDATES` of them are fused over the last
+:data:`~qrdeblur.scan.fuse.FUSE_FRAMES` frames; a tracked code whose crop read misses is fused before
+the cascade runs on its crop. Reads are method ``fused``, with the motion the registration measured
+(the track's first velocity). A track read by fusion stays live while its code is predicted in view
+for up to :data:`HOLD_GAP` frames scanned without a read (fusion reads such a code only now and then;
+otherwise its track would break and the code be reported twice).
+
 **Live mode** (``live=True``; the default for stream URLs): the frames come from a capture thread
 that reads the source as fast as it gives frames and keeps only the newest
 (:class:`qrdeblur.scan.frames.LiveFrames`; a file is played at its frame rate), and the loop below
