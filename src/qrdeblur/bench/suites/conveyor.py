@@ -24,13 +24,10 @@ budget of :func:`~qrdeblur.scan.scan_video`) and ``video``; scored by
 :func:`qrdeblur.bench.scoring.score_videos`: codes read, false reads, codes reported more than once,
 frames per second.
 
-Measured at 3 sequences per cell (``conveyor_suite(per_cell=3)``, 390 frames, mp4v; 2 shared cores
-under load, one thread, the shipped generator): codes read by ``frame-any`` / ``video`` per cell
-1-3: 5/5 and 5/5, 3-5: 5/5 and 4/5, 5-7: 0/5 and 0/5, 7-10: 0/4 and 0/4; no false reads, no
-duplicates; 6.6-7.6 frames per second for ``frame-any``, 12-58 for ``video`` (fastest where nothing
-is read: only every eighth frame is scanned whole). The code ``video`` misses in 3-5 is read by
-``frame-any`` in one frame (12 of 30), between two whole-frame scans (8 and 16), which the tracking
-shortcut never looks at. Past 5 modules of blur neither reads anything within the per-frame budget.
+Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores): ``frame-any`` read
+45 of 94 codes (22/22, 22/24, 1/25, 0/23 per cell) at 7.0 frames per second, ``video`` 61 (22/22,
+23/24, 14/25, 2/23) at 11.9, no false reads, no code reported twice; the reads past 5 modules of blur
+are fusion's (:mod:`qrdeblur.scan.fuse`).
 """
 
 from __future__ import annotations
