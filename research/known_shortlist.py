@@ -1,12 +1,12 @@
-"""Identification among 100 known codes with and without the kernel-matched shortlist, on the ``known``
-suite's heavy cells drawn on another seed.
+"""Identification among 100 known codes under variants of :class:`qrdeblur.identify.MatchConfig`, on
+the ``known`` suite's heavy cells drawn on another seed.
 
 Per scene, :func:`qrdeblur.identify.identify` (refusal on) on the scene's first texture candidate,
 with the scene's code on a list of ``--size`` codes (present) and with it replaced by another code
-(absent), for ``matched_rounds`` 0 (the softened correlation's shortlist alone) and ``--rounds``.
-Prints per cell: identified right, wrong, and unidentified; and wrong identifications when absent.
+(absent), for each variant (``--variants``: ``;``-separated, each ``field=value,...`` or ``base``).
+Prints per cell and variant: identified right and wrong, and wrong identifications when absent.
 
-    python research/known_shortlist.py --items 96 --cells "motion 7-10,shake 7-10,defocus 2-4"
+    python research/known_shortlist.py --items 96 --variants "base;shortlist=20"
 """
 
 from __future__ import annotations
@@ -27,13 +27,17 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=96)
     ap.add_argument("--seed", type=int, default=4242)
     ap.add_argument("--size", type=int, default=100)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--variants", default="base;shortlist=20")
     ap.add_argument("--cells", default="motion 7-10,shake 7-10,defocus 2-4")
     args = ap.parse_args()
     cells = args.cells.split(",")
     pool = known_distractors()
     base = KnownCodes(pool[: args.size - 1])
-    configs = {r: dataclasses.replace(MatchConfig(), matched_rounds=r) for r in (0, args.rounds)}
+    configs = {}
+    for spec in args.variants.split(";"):
+        fields = {} if spec == "base" else {k: float(v) if "." in v else int(v)
+                                            for k, v in (f.split("=") for f in spec.split(","))}
+        configs[spec] = dataclasses.replace(MatchConfig(), **fields)
     counts = defaultdict(lambda: defaultdict(int))
     ms = defaultdict(list)
     for i in range(args.items):
@@ -55,12 +59,12 @@ def main() -> None:
             c["right"] += m is not None and m.text == text
             c["wrong"] += m is not None and m.text != text
             c["absent wrong"] += a is not None
-            line.append(f"r{r} {'-' if m is None else ('ok' if m.text == text else 'WRONG')}")
+            line.append(f"{r}: {'-' if m is None else ('ok' if m.text == text else 'WRONG')}")
         print(f"{i:4d} {cell:12s} " + "  ".join(line), flush=True)
     for (cell, r), c in sorted(counts.items()):
-        print(f"{cell:12s} rounds {r}: {dict(c)}")
+        print(f"{cell:12s} {r}: {dict(c)}")
     for r, v in ms.items():
-        print(f"rounds {r}: median {sorted(v)[len(v) // 2]:.0f} ms per identification (present)")
+        print(f"{r}: median {sorted(v)[len(v) // 2]:.0f} ms per identification (present)")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,6 @@ class MatchConfig:
         place_codes: the leading codes whose fits choose the outline's scale and angle.
         place_iters: iterations of those fits.
         polish_rounds: rounds of polishing the outline (centre, scale, angle) on the leading code's fit.
-        matched_rounds: rounds of ranking the leading code's version again by correlation with each
-            code blurred by the kernel fitted to the leading code (0: the softened correlation only).
         iters: iterations of each kernel fit.
         min_score: the smallest explained share accepted.
         max_residual_ratio: the largest unexplained share, relative to the runner-up's, accepted.
@@ -75,7 +73,6 @@ class MatchConfig:
     place_codes: int = 2
     place_iters: int = 60
     polish_rounds: int = 4
-    matched_rounds: int = 2
     iters: int = 100
     min_score: float = 0.6
     max_residual_ratio: float = 0.5
@@ -232,46 +229,6 @@ def _shortlist(frame, fquad, known: KnownCodes, cfg: MatchConfig, late=lambda: F
     return entries
 
 
-def _valid_convolutions(latents: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """(B, H - s + 1, W - s + 1) valid convolutions of ``latents`` (B, H, W) with ``kernel`` (s, s)."""
-    from scipy import fft
-
-    s = kernel.shape[0]
-    h, w = latents.shape[1:]
-    full = (fft.next_fast_len(h + s - 1, real=True), fft.next_fast_len(w + s - 1, real=True))
-    out = fft.irfft2(fft.rfft2(latents, full) * fft.rfft2(kernel, full), full)
-    return out[:, s - 1 : h, s - 1 : w]
-
-
-def matched_ranking(obs: np.ndarray, table: VersionTable, kernel: np.ndarray, ring: int, count: int):
-    """The ``count`` codes of ``table`` (row, rotation, correlation), best first, whose blur by ``kernel``
-    correlates best with ``obs`` (the picture sampled once per module, ``ring`` modules around the code)
-    over the samples whose blur lies inside the picture: the shortlist once a kernel is known (the
-    matched filter of the blur, where the softened correlation guesses it)."""
-    n, s = table.n, kernel.shape[0]
-    pads = np.pad(table.dark.astype(np.float32), ((0, 0), (ring, ring), (ring, ring)))
-    latents = np.concatenate([np.rot90(pads, k, axes=(1, 2)) for k in range(4)])
-    pred = _valid_convolutions(latents, kernel.astype(np.float32))
-    r = s // 2
-    b = obs[r : n + 2 * ring - r, r : n + 2 * ring - r].astype(np.float32)
-    b = (b - b.mean()).ravel()
-    pred = pred.reshape(len(pred), -1)
-    pred = pred - pred.mean(axis=1, keepdims=True)
-    corr = (pred @ b) / (np.linalg.norm(pred, axis=1) * np.linalg.norm(b) + 1e-9)
-    rows = len(table.dark)
-    order = np.argsort(corr)[::-1]
-    out, seen = [], set()
-    for j in order:
-        k, row = divmod(int(j), rows)
-        if row in seen:
-            continue
-        seen.add(row)
-        out.append((row, k, float(corr[j])))
-        if len(out) >= count:
-            break
-    return out
-
-
 def correlation_rank(grey: np.ndarray, quad, known: KnownCodes, text: str, config: MatchConfig | None = None):
     """Where the listed code ``text`` ranks (0 = first) among all listed codes by the softened correlation
     that picks the codes :func:`identify` fits (its ``shortlist`` best); None when not listed. For
@@ -349,28 +306,6 @@ def identify(
             score, outline = float(scores.max()), trials[int(np.argmax(scores))]
         else:
             step = step / 2
-
-    # the leading version ranked again by the kernel the leading code's fit finds at ``outline``,
-    # the leader replaced by the new ranking's best fit, and again
-    for _ in range(cfg.matched_rounds):
-        if late():
-            return None
-        n = table.n
-        obs = _sample(frame, _module_to_frame(*outline, n), n, ring)
-        latent = np.pad(np.rot90(table.dark[row], k).astype(np.float32), ring)
-        kern = nonneg_kernel_fit(latent, obs, kernel_side(n + 2 * ring, cfg.kernel_modules), ridge=1e-3,
-                                 iters=cfg.iters)[0]
-        if not kern.any():
-            break
-        ranked = matched_ranking(obs, table, kern, ring, cfg.shortlist)
-        centre, side, angle = outline
-        here = (centre, side, angle)
-        chosen = [(c, v, r2, here, k2, here) for r2, k2, c in ranked] + [e for e in chosen if e[1] != v]
-        scores = fit([(table, r2, outline, k2) for r2, k2, _ in ranked], cfg.iters)
-        new_row, new_k = ranked[int(np.argmax(scores))][:2]
-        if (new_row, new_k) == (row, k):
-            break
-        row, k = new_row, new_k
 
     softened: dict[int, np.ndarray] = {}  # the observation at ``outline``, per module count
 
