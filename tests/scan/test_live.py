@@ -16,7 +16,8 @@ from qrdeblur import cli
 from qrdeblur.cli import app
 from qrdeblur.errors import UsageError
 from qrdeblur.scan import video as video_module
-from qrdeblur.scan.frames import default_live, open_frames
+from qrdeblur.scan.frames import LIVE_RECENT, default_live, open_frames
+from qrdeblur.scan.fuse import FUSE_FRAMES
 from qrdeblur.scan.video import scan_video
 
 BUDGET = 0.0  # plain reads only: the clean code reads in every frame
@@ -70,6 +71,20 @@ def test_a_slow_consumer_gets_the_newest_frames_with_the_sources_numbers_and_tim
     assert max(np.diff(indices)) >= 2
     assert [t for _, t in got] == pytest.approx([i / FPS for i in indices], abs=1e-6)
     assert_no_capture_thread(path)
+
+
+def test_a_live_source_keeps_the_frames_before_the_one_taken_dropped_ones_too(make_video):
+    path = make_video(MOVING, frames=30)
+    with open_frames(path, live=True) as frames:
+        for frame in frames:
+            recent = frames.recent(frame.index)
+            assert recent[-1].index == frame.index and np.array_equal(recent[-1].image, frame.image)
+            assert len(recent) <= LIVE_RECENT
+            # consecutive numbers: the dropped frames are there, in order, up to the one taken
+            assert [f.index for f in recent] == list(range(recent[0].index, frame.index + 1))
+            assert len(recent) >= min(frame.index + 1, FUSE_FRAMES)  # what fusion registers
+            time.sleep(0.1)
+        assert frames.dropped > 0
 
 
 def test_a_slow_scan_of_a_file_played_live_drops_frames_and_reads_the_code_once(make_video, monkeypatch):

@@ -38,6 +38,7 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,10 @@ TIMEOUT_MS = 10_000
 #: Frames a live source keeps for its consumer: the newest only. A second slot would matter only if
 #: the consumer took the older frame: more latency, and as many frames dropped over a slow scan.
 LIVE_BUFFER = 1
+#: Frames a live source keeps after handing them over or dropping them (:meth:`LiveFrames.recent`):
+#: twice what fusion registers (:data:`qrdeblur.scan.fuse.FUSE_FRAMES`), as the capture may have moved
+#: on a few frames past the one taken.
+LIVE_RECENT = 16
 #: How long closing a live source waits for its capture thread (s). A thread still blocked in a
 #: stream's read after that releases the capture itself when the read returns (at most TIMEOUT_MS).
 JOIN_TIMEOUT_S = 2.0
@@ -226,6 +231,9 @@ class LiveFrames(FrameSource):
 
     Attributes:
         captured: frames read from ``inner`` so far; ``dropped``: those replaced before they were taken.
+
+    The last :data:`LIVE_RECENT` frames captured, dropped ones included, stay available
+    (:meth:`recent`): multi-frame fusion needs consecutive frames, not only the ones scanned.
     """
 
     def __init__(self, inner: FrameSource, pace: bool = False):
@@ -237,6 +245,7 @@ class LiveFrames(FrameSource):
         self.captured = 0
         self.dropped = 0
         self._buffer: list[Frame] = []
+        self._recent: deque[Frame] = deque(maxlen=LIVE_RECENT)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._done = False
@@ -260,6 +269,7 @@ class LiveFrames(FrameSource):
                 with self._cond:
                     self.captured += 1
                     self._buffer.append(frame)
+                    self._recent.append(frame)
                     if len(self._buffer) > LIVE_BUFFER:
                         del self._buffer[0]
                         self.dropped += 1
@@ -274,6 +284,11 @@ class LiveFrames(FrameSource):
             with self._cond:
                 self._done = True
                 self._cond.notify_all()
+
+    def recent(self, upto: int) -> list[Frame]:
+        """The frames captured last up to frame number ``upto`` (scanned or dropped), oldest first."""
+        with self._cond:
+            return [f for f in self._recent if f.index <= upto]
 
     def __iter__(self) -> Iterator[Frame]:
         if self._thread is not None or self._closed:

@@ -411,7 +411,11 @@ def scan_video(
         for frame in frames:
             n = frame.index
             last_shape[0] = frame.image.shape
-            scanner.history.append((n, frame.image))
+            if hasattr(frames, "recent"):  # live: the frames before this one, dropped ones included
+                scanner.history.clear()
+                scanner.history.extend((f.index, f.image) for f in frames.recent(n))
+            else:
+                scanner.history.append((n, frame.image))
             yield from tracker.expire(n)
             dets: list[Detection] = []
             every = full_every if tracker.live else idle_every
