@@ -22,7 +22,9 @@ from qrdeblur.bench.suites.conveyor import conveyor_suite
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", default="3-5,5-7", help="conveyor cells (motion blur in module widths)")
+    ap.add_argument("--live-options", default="", help="scan_video options for the live pass, e.g. fuse_every=1")
     args = ap.parse_args()
+    options = {k: int(v) for k, v in (o.split("=") for o in args.live_options.split(",") if o)}
     cells = args.cells.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         items = [it for it in conveyor_suite(folder=Path(tmp)) if it.cell in cells]
@@ -33,7 +35,8 @@ def main() -> None:
             for live in (False, True):
                 stats = []
                 t0 = time.perf_counter()
-                texts = {t.text for t in scan_video(item.path, live=live, on_progress=stats.append)}
+                extra = options if live else {}
+                texts = {t.text for t in scan_video(item.path, live=live, on_progress=stats.append, **extra)}
                 seconds = time.perf_counter() - t0
                 dropped = stats[-1].dropped if stats else 0
                 row += [len(texts & truth), seconds, dropped, len(texts - truth)]
