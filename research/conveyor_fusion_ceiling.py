@@ -5,7 +5,9 @@ in view (as decoded from the video file, compression included):
   single:  Wiener with the true PSF on each frame alone (a code counts when any frame reads);
   fused:   the frames registered by the code's true motion and averaged, then Wiener with the true PSF;
   dir:     as fused, but the PSF's length searched (the direction the true motion's): what a tracker that
-           measured the motion between frames, and not the shutter, could do.
+           measured the motion between frames, and not the shutter, could do;
+  grid:    the module-grid solver on the true outline under the true PSF, on the reference frame and on
+           the fused frames.
 Prints codes read per cell and method.
 
     python research/conveyor_fusion_ceiling.py --per-cell 6 --cells 5-7,7-10
@@ -18,10 +20,11 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
-from qrdeblur.bench.oracle import _grid_reads
+from qrdeblur.bench.oracle import grid_frame
 from qrdeblur.bench.suites.conveyor import conveyor_suite
 from qrdeblur.decode.zxing import read_grey
 from qrdeblur.restore.classical import wiener_oracle
+from qrdeblur.restore.module_grid import render_modules, solve_codes
 from qrdeblur.synth import kernels
 
 BALANCES = (0.003, 0.01, 0.03)
@@ -43,6 +46,15 @@ def reads(img, psf):
     for b in BALANCES:
         out = np.clip(wiener_oracle(img, psf, b), 0, 1)
         texts |= {r.text for r in read_grey((out * 255).round().astype(np.uint8))[0]}
+    return texts
+
+
+def grid_reads(grey, quad, version, psf):
+    """The texts the module-grid solver reads on the true outline under the true PSF (as the oracle method)."""
+    kernel = kernels.warp_kernel(psf, grid_frame(quad, version))
+    texts = set()
+    for sol in solve_codes(grey.astype(np.float32) / 255.0, quad, version, kernel, 0):
+        texts |= {r.text for r in read_grey(render_modules(sol.dark))[0]}
     return texts
 
 
@@ -105,8 +117,8 @@ def main():
                 return payload in found
 
             quad = code.corners[ref] - [x0, y0]
-            grid1 = _grid_reads((one * 255).astype(np.uint8), quad, code.version, psf)
-            gridf = _grid_reads((fused_img * 255).round().astype(np.uint8), quad, code.version, psf)
+            grid1 = grid_reads((one * 255).astype(np.uint8), quad, code.version, psf)
+            gridf = grid_reads((fused_img * 255).round().astype(np.uint8), quad, code.version, psf)
             count[it.cell]["grid ref"] += ok(grid1)
             count[it.cell]["grid fused"] += ok(gridf)
             count[it.cell]["single"] += ok(single)
