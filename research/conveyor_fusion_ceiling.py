@@ -25,20 +25,16 @@ from qrdeblur.bench.suites.conveyor import conveyor_suite
 from qrdeblur.decode.zxing import read_grey
 from qrdeblur.restore.classical import wiener_oracle
 from qrdeblur.restore.module_grid import render_modules, solve_codes
+from qrdeblur.scan.frames import open_frames
 from qrdeblur.synth import kernels
 
 BALANCES = (0.003, 0.01, 0.03)
 
 
 def frames_of(path):
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        out.append(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY))
-    return out
+    """Every frame of a video file, grey."""
+    with open_frames(path) as source:
+        return [frame.image for frame in source]
 
 
 def reads(img, psf):

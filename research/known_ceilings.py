@@ -42,6 +42,17 @@ def _latent(text: str) -> np.ndarray:
     return module_matrix(make_symbol(QRSpec(text, None, "M")), RING).astype(np.float32)
 
 
+def scenes(items: int, seed: int, cells: list[str]):
+    """(index, cell, the code's text, the scene) of the first ``items`` scenes drawn on ``seed`` that fall
+    in ``cells``; each scene's code is a known-distractor payload no list here holds."""
+    pool = known_distractors()
+    for i in range(items):
+        cell = CELLS[i % len(CELLS)]
+        if cell in cells:
+            text = pool[7000 + i]
+            yield i, cell, text, known_item(i, seed, text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=120)
@@ -55,12 +66,7 @@ def main() -> None:
     base = KnownCodes(pool[: args.size - 1])
     loose = MatchConfig(min_score=0.0, max_residual_ratio=1e9)
     totals = {c: [0, 0, 0, 0] for c in cells}
-    for i in range(args.items):
-        cell = CELLS[i % len(CELLS)]
-        if cell not in cells:
-            continue
-        text = pool[7000 + i]
-        item = known_item(i, args.seed, text)
+    for _i, cell, text, item in scenes(args.items, args.seed, cells):
         n = 17 + 4 * version_of(text)
         others = [p for p in pool[2000:4000] if 17 + 4 * version_of(p) == n][: args.others]
         latents = np.stack([_latent(t) for t in [text, *others]])

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
-from qrdeblur.bench.suites.known import CELLS, known_item
-from qrdeblur.identify import KnownCodes, MatchConfig, identify
-from qrdeblur.scan.locate import texture_candidates
-from qrdeblur.synth.reserved import known_distractors
+sys.path.insert(0, str(Path(__file__).parent))
+from known_ceilings import scenes  # noqa: E402
+
+from qrdeblur.identify import KnownCodes, MatchConfig, identify  # noqa: E402
+from qrdeblur.scan.locate import texture_candidates  # noqa: E402
+from qrdeblur.synth.reserved import known_distractors  # noqa: E402
 
 
 def main() -> None:
@@ -40,12 +44,7 @@ def main() -> None:
         configs[spec] = dataclasses.replace(MatchConfig(), **fields)
     counts = defaultdict(lambda: defaultdict(int))
     ms = defaultdict(list)
-    for i in range(args.items):
-        cell = CELLS[i % len(CELLS)]
-        if cell not in cells:
-            continue
-        text = pool[7000 + i]
-        item = known_item(i, args.seed, text)
+    for i, cell, text, item in scenes(args.items, args.seed, cells):
         present, absent = base.extended([text]), base.extended([pool[5000 + i]])
         quad = texture_candidates(item.image, 24, 0.7, 0.8)[0].quad
         line = []
