@@ -1,12 +1,13 @@
 """Frames per second of ``scan_video`` with and without the tracking shortcut, on a generated video.
 
 The video: ``--frames`` frames of ``--width`` x ``--height`` grey texture (sines and noise) written as
-mp4v, with ``--codes`` version-2 codes of 4 px per module crossing it left to right one after the
-other, each in view for about a third of the frames, smeared by a ``--blur``-pixel horizontal motion
-blur. Both passes scan the same file with the shipped generator loaded (it was loaded before timing);
-the shortcut pass looks for tracked codes in crops first, the other scans every frame whole; with and
-without fusion (:mod:`qrdeblur.scan.fuse`) for the shortcut pass. Prints
-fps, the whole-frame and crop scans, and the tracks of each pass (which should be the same). Run::
+H.264 (:func:`qrdeblur.synth.conveyor.write_video`; MPEG-4 Part 2 without the ``video`` extra), with
+``--codes`` version-2 codes of 4 px per module crossing it left to right one after the other, each in
+view for about a third of the frames, smeared by a ``--blur``-pixel horizontal motion blur. Both passes
+scan the same file with the shipped generator loaded (it was loaded before timing); the shortcut pass
+looks for tracked codes in crops first, the other scans every frame whole; with and without fusion
+(:mod:`qrdeblur.scan.fuse`) for the shortcut pass. Prints fps, the whole-frame and crop scans, and the
+tracks of each pass (which should be the same). Run::
 
     OMP_NUM_THREADS=1 python research/video_shortcut_fps.py --out /tmp/conveyor.mp4
 """
@@ -21,10 +22,12 @@ import numpy as np
 
 import qrdeblur
 from qrdeblur.scan import load_deblurrer
+from qrdeblur.synth.conveyor import write_video
 from qrdeblur.synth.render import QRSpec, make_symbol, module_matrix, render_matrix
 
 
-def make_video(path: str, width: int, height: int, frames: int, codes: int, blur: int, seed: int = 0) -> None:
+def make_video(path: str, width: int, height: int, frames: int, codes: int, blur: int, seed: int = 0) -> str:
+    """Write the video; returns its codec (:func:`qrdeblur.synth.conveyor.write_video`)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width]
     bg = 125 + 35 * np.sin(xx / 9.0) * np.cos(yy / 13.0)
@@ -33,7 +36,7 @@ def make_video(path: str, width: int, height: int, frames: int, codes: int, blur
         matrix = module_matrix(make_symbol(QRSpec(f"PARCEL-{k:04d}-{seed}", 2, "M", mask=0)), 4)
         tiles.append(render_matrix(matrix, module_px=4) * 210 + 25)
     span = frames // max(1, codes)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (width, height))
+    out = []
     kernel = np.ones((1, max(1, blur)), np.float32) / max(1, blur)
     for i in range(frames):
         img = bg.copy()
@@ -47,8 +50,8 @@ def make_video(path: str, width: int, height: int, frames: int, codes: int, blur
             if x0 < x1:
                 img[y : y + th, x0:x1] = tile[:, x0 - x : x1 - x]
         img = cv2.filter2D(img.astype(np.float32), -1, kernel) + rng.normal(0, 3, img.shape)
-        writer.write(cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR))
-    writer.release()
+        out.append(np.clip(img, 0, 255).astype(np.uint8))
+    return write_video(path, out, 30.0)
 
 
 def main() -> None:
@@ -63,7 +66,8 @@ def main() -> None:
     parser.add_argument("--no-fuse", dest="fuse", action="store_false",
                         help="compare the shortcut without fusion only (else also with fusion)")
     args = parser.parse_args()
-    make_video(args.out, args.width, args.height, args.frames, args.codes, args.blur)
+    codec = make_video(args.out, args.width, args.height, args.frames, args.codes, args.blur)
+    print(f"{args.width}x{args.height}, {args.frames} frames, {codec}")
     load_deblurrer()  # loaded once, outside the timing
     passes = [(False, False), (True, False), (True, True)] if args.fuse else [(False, False), (True, False)]
     for shortcut, fuse in passes:

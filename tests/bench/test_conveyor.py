@@ -62,7 +62,7 @@ def test_payloads_are_reserved_and_the_draws_in_range(small):
         assert all(is_reserved_payload(p) for p in item.payloads)
         lo, hi = CELL_RANGES[item.cell]
         assert lo <= item.meta["blur_modules"] < hi
-        assert 24 <= item.frames <= 40 and item.codec == video_codec() in ("avc1", "mp4v")
+        assert 24 <= item.frames <= 40 and item.codec == video_codec() in ("h264", "avc1", "mp4v")
         for code in item.codes:
             assert 1 <= code.version <= 6 and 2.0 <= code.module_px <= 6.0
             side = np.linalg.norm(code.corners[0, 1] - code.corners[0, 0]) / modules(code.version)

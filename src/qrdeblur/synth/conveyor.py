@@ -249,13 +249,30 @@ def conveyor_sequence(
     return ConveyorSequence(frames, [s[0] for s in specs], cell, codes, blur_modules, velocity, FPS, meta)
 
 
+#: x264 settings of :func:`write_video`: its default quality (constant rate factor 23, what camera
+#: streams and phone videos sit near), one thread (the same bytes on every machine).
+X264_OPTIONS = {"crf": "23", "preset": "medium", "threads": "1"}
+
+
+def _pyav_x264() -> bool:
+    """Whether PyAV (the ``video`` extra) is installed with the libx264 encoder."""
+    try:
+        import av
+    except ImportError:
+        return False
+    return "libx264" in av.codecs_available
+
+
 @cache
 def video_codec(codecs: tuple[str, ...] = CODECS) -> str:
-    """The first fourcc of ``codecs`` OpenCV can write an .mp4 with here (probed once, quietly).
+    """The codec :func:`write_video` writes here: ``h264`` with PyAV's libx264 (the ``video`` extra),
+    else the first fourcc of ``codecs`` OpenCV can write an .mp4 with (probed once, quietly).
 
     Raises:
         RuntimeError: when none can be written.
     """
+    if _pyav_x264():
+        return "h264"
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # the failed H.264 probe logs through FFmpeg
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -273,17 +290,29 @@ def video_codec(codecs: tuple[str, ...] = CODECS) -> str:
 
 
 def write_video(path: str | Path, frames: list[np.ndarray], fps: float = FPS) -> str:
-    """Write grey uint8 ``frames`` as an .mp4 with OpenCV's FFmpeg writer at its default bit rate;
-    returns the fourcc used (:func:`video_codec`: ``avc1`` where OpenCV has an H.264 encoder, else
-    ``mp4v``)."""
-    fourcc = video_codec()
+    """Write grey uint8 ``frames`` as an .mp4; returns the codec used (:func:`video_codec`): H.264 by
+    PyAV's libx264 at :data:`X264_OPTIONS` where the ``video`` extra is installed, else OpenCV's FFmpeg
+    writer at its default bit rate (``avc1`` where it has an H.264 encoder, else ``mp4v``)."""
+    codec = video_codec()
+    if codec == "h264":
+        import av
+
+        h, w = frames[0].shape
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream("libx264", rate=round(fps), options=dict(X264_OPTIONS))
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            for f in frames:
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="gray")
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode())
+        return codec
     h, w = frames[0].shape
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (w, h))
     if not writer.isOpened():
-        raise RuntimeError(f"{path}: OpenCV cannot open a {fourcc} writer")
+        raise RuntimeError(f"{path}: OpenCV cannot open a {codec} writer")
     try:
         for f in frames:
             writer.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR))
     finally:
         writer.release()
-    return fourcc
+    return codec
