@@ -9,7 +9,7 @@ import pytest
 
 import qrdeblur
 from qrdeblur.errors import UsageError
-from qrdeblur.scan.video import scan_video
+from qrdeblur.scan.video import HOLD_GAP, scan_video
 
 BUDGET = 0.0  # plain reads only: deterministic and fast; the oracle scans each frame with the same budget
 
@@ -87,18 +87,32 @@ def test_identical_codes_side_by_side_are_two_tracks(make_video):
 
 
 def test_a_code_leaving_and_coming_back_is_two_tracks_a_short_gap_is_one(make_video):
-    path = make_video([("BACK", lambda i: (10 + 2 * i, 30) if i < 8 or i > 20 else None)], name="long.mp4")
+    # gone for 19 frames: longer than a moving code's track is held while predicted in view
+    path = make_video([("BACK", lambda i: (10 + 2 * i, 30) if i < 8 or i > 26 else None)], frames=36,
+                      name="long.mp4")
+    assert HOLD_GAP < 19
     tracks = list(scan_video(path, budget_ms=BUDGET, max_gap=5))
-    assert spans(tracks, "BACK") == oracle_spans(path, "BACK") == [(0, 7), (21, 29)]
+    assert spans(tracks, "BACK") == oracle_spans(path, "BACK") == [(0, 7), (27, 35)]
     short = make_video([("BACK", lambda i: (10 + 2 * i, 30) if not 10 <= i <= 12 else None)], name="short.mp4")
     tracks = list(scan_video(short, budget_ms=BUDGET, max_gap=5))
     assert len(tracks) == 1 and (tracks[0].first.frame, tracks[0].last.frame) == (0, 29)
     assert tracks[0].to_dict()["frames_seen"] == 27
 
 
+def test_a_moving_code_hidden_for_a_moment_is_one_track_and_without_fusion_two(make_video):
+    # gone for 13 frames where its motion predicts it in view: the same pass (fusion may read a moving
+    # code only now and then); without fusion a track ends after max_gap
+    path = make_video([("HIDDEN", lambda i: (10 + 2 * i, 30) if i < 8 or i > 20 else None)], name="hidden.mp4")
+    tracks = list(scan_video(path, budget_ms=BUDGET, max_gap=5))
+    assert spans(tracks, "HIDDEN") == [(0, 29)] and tracks[0].to_dict()["frames_seen"] == 17
+    assert tracks[0].velocity[0] == pytest.approx(2.0, abs=0.3)
+    tracks = list(scan_video(path, budget_ms=BUDGET, max_gap=5, fuse=False))
+    assert spans(tracks, "HIDDEN") == oracle_spans(path, "HIDDEN") == [(0, 7), (21, 29)]
+
+
 def test_tracks_come_as_they_complete_and_match_scanning_every_frame_whole(make_video):
     codes = [
-        ("EARLY", lambda i: (10 + 2 * i, 30) if i < 10 else None),
+        ("EARLY", lambda i: (40, 30) if i < 10 else None),  # still: ends max_gap frames after its last read
         ("LATE", lambda i: (90, 30) if i >= 20 else None),
     ]
     path = make_video(codes)

@@ -25,9 +25,11 @@ scanned (and every whole-frame scan), the parts of the frame that changed since 
 give their texture candidates, and up to :data:`FUSE_CANDIDATES` of them are fused over the last
 :data:`~qrdeblur.scan.fuse.FUSE_FRAMES` frames; a tracked code whose crop read misses is fused before
 the cascade runs on its crop. Reads are method ``fused``, with the motion the registration measured
-(the track's first velocity). A track read by fusion stays live while its code is predicted in view
-for up to :data:`HOLD_GAP` frames scanned without a read (fusion reads such a code only now and then;
-otherwise its track would break and the code be reported twice).
+(the track's first velocity); a track started by any other read gets its code's motion measured the
+same way, over the two frames before. A moving track stays live while its code is predicted in view
+for up to :data:`HOLD_GAP` frames scanned without a read (fusion reads a heavily blurred code only now
+and then, and a code hidden for a moment reappears where its motion predicts; otherwise its track
+would break and the code be reported twice). With ``fuse=False`` tracks end after ``max_gap``.
 
 **Live mode** (``live=True``; the default for stream URLs): the frames come from a capture thread
 that reads the source as fast as it gives frames and keeps only the newest
@@ -88,8 +90,8 @@ FULL_EVERY = 8
 IDLE_EVERY = FULL_EVERY
 #: Consecutive frames a code may go unread (blurred, hidden) and its next read still continue its track.
 MAX_GAP = 5
-#: Frames scanned a moving code read by fusion may go unread while predicted in view and stay one track
-#: (fusion reads such a code only now and then; counted as ``max_gap`` is).
+#: Frames scanned a moving code may go unread while predicted in view and stay one track (fusion reads
+#: a heavily blurred code only now and then; counted as ``max_gap`` is).
 HOLD_GAP = 2 * FULL_EVERY
 #: Frames scanned between searches of a whole frame for moving regions to fuse (a whole-frame scan
 #: always searches).
@@ -183,6 +185,27 @@ class _Scanner:
             return []
         self.stats.fused_stacks += 1
         return [Detection(frame.index, frame.t, c, motion=stack.velocity) for c in fusion.read_stack(stack)]
+
+    def measure_motion(self, track: Track) -> None:
+        """Give a track started by a read (not by fusion) the motion of its code, measured by registering
+        the code's box over the frames before (:func:`qrdeblur.scan.fuse.register`), so that its next
+        place is predicted from its first read."""
+        det = track.last
+        if det.motion is not None or len(self.history) < 2 or self.history[-1][0] != det.frame:
+            return
+        ref_n, reference = self.history[-1]
+        h, w = reference.shape
+        c = np.asarray(det.code.corners, np.float64)
+        x0, y0 = np.floor(c.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(c.max(axis=0)).astype(int)
+        box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+        if box[2] - box[0] < 16 or box[3] - box[1] < 16:
+            return
+        earlier = [(ref_n - k, img) for k, img in reversed(list(self.history)[:-1]) if k < ref_n][:2]
+        found, v = fusion.register(reference, box, earlier)
+        if found and v is not None and float(np.linalg.norm(v)) >= fusion.MIN_SPEED:
+            det.motion = v
+            track.velocity = np.asarray(v, np.float64)
 
     def fuse_candidates(self, frame: Frame, read: list[Detection], tracked: list[np.ndarray]) -> list[Detection]:
         """Fuse the texture candidates of the moving regions of a frame (:func:`moving_boxes`) that hold
@@ -392,9 +415,7 @@ def scan_video(
         scanner = _Scanner(deblurrer, budget_ms, effort, stats, fuse)
 
         def in_view_moving(track: Track, frame_number: int) -> bool:
-            # a moving code fusion has read (only now and then) predicted wholly in view is still passing
-            if not any(d.code.method == "fused" for d in track.detections):
-                return False
+            # a moving code predicted wholly in view is still passing (fusion may read it only now and then)
             centre, side = track.predict(frame_number)
             moving = float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
             return moving and last_shape[0] is not None and _inside(centre, side, last_shape[0])
@@ -443,6 +464,9 @@ def scan_video(
             dets = _dedupe(dets)
             _, started = tracker.update(n, dets)
             stats.tracks += len(started)
+            if fuse:
+                for track in started:
+                    scanner.measure_motion(track)
             if on_detection is not None:
                 for det in dets:
                     on_detection(det)

@@ -47,9 +47,10 @@ MODULE_PX = (2.0, 6.0)
 LABEL_BORDER = (3, 5)
 #: Shutter (exposure / frame interval) range before the belt speed is capped.
 SHUTTER = (0.5, 1.0)
-#: Codec fourccs tried in order by :func:`write_video`: H.264 where OpenCV's FFmpeg has an encoder for
-#: it; the opencv-python wheels ship none (only the hardware ``h264_v4l2m2m``, which fails without the
-#: device), so there the files are MPEG-4 Part 2 (``mp4v``), also block-DCT with motion compensation.
+#: Codec fourccs tried in order by :func:`write_video` without PyAV: H.264 where OpenCV's FFmpeg has an
+#: encoder for it; the opencv-python wheels ship none (only the hardware ``h264_v4l2m2m``, which fails
+#: without the device), so there the files are MPEG-4 Part 2 (``mp4v``), also block-DCT with motion
+#: compensation.
 CODECS = ("avc1", "mp4v")
 
 

@@ -9,10 +9,10 @@ Each item is one pass of a belt (:func:`qrdeblur.synth.conveyor.conveyor_sequenc
 480x270 at 30 fps, one to three parcels (codes of versions 1-6 at 2-6 px per module, one module size
 per sequence, any rotation, mild perspective) crossing a static textured scene, linear motion blur
 along the motion, fresh noise per frame (std 0.005-0.02), written as a real video file into a
-temporary folder (:func:`qrdeblur.synth.conveyor.write_video`). The opencv-python wheels have no
-H.264 encoder (their FFmpeg lists only ``h264_v4l2m2m``, which needs the hardware), so the files are
-MPEG-4 Part 2 (``mp4v``) at OpenCV's default bit rate unless an ``avc1`` writer opens; the codec used
-is in the report (``video_codec``).
+temporary folder (:func:`qrdeblur.synth.conveyor.write_video`): H.264 by PyAV's libx264 at its
+default quality (the ``video`` extra). The opencv-python wheels have no software H.264 encoder, so
+without PyAV the files are MPEG-4 Part 2 (``mp4v``) at OpenCV's default bit rate; the codec used is
+in the report (``video_codec``), and numbers of the two codecs are not comparable.
 
 Cells are the motion blur within one exposure in module widths (:data:`CELLS`), sequences in turn.
 Sequence ``i`` depends only on (seed, i), so a smaller suite is a prefix of a larger one; its codes
