@@ -24,10 +24,10 @@ budget of :func:`~qrdeblur.scan.scan_video`) and ``video``; scored by
 :func:`qrdeblur.bench.scoring.score_videos`: codes read, false reads, codes reported more than once,
 frames per second.
 
-Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores): ``frame-any`` read
-45 of 94 codes (22/22, 22/24, 1/25, 0/23 per cell) at 7.0 frames per second, ``video`` 61 (22/22,
-23/24, 14/25, 2/23) at 11.9, no false reads, no code reported twice; the reads past 5 modules of blur
-are fusion's (:mod:`qrdeblur.scan.fuse`).
+Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores, H.264): ``frame-any``
+read 39 of 94 codes (21/22, 17/24, 1/25, 0/23 per cell) at 6.9 frames per second, ``video`` 55
+(20/22, 23/24, 11/25, 1/23) at 11.2, no false reads, no code reported twice; the reads past 5
+modules of blur are fusion's (:mod:`qrdeblur.scan.fuse`).
 """
 
 from __future__ import annotations
