@@ -250,8 +250,8 @@ def conveyor_sequence(
     return ConveyorSequence(frames, [s[0] for s in specs], cell, codes, blur_modules, velocity, FPS, meta)
 
 
-#: x264 settings of :func:`write_video`: its default quality (constant rate factor 23, what camera
-#: streams and phone videos sit near), one thread (the same bytes on every machine).
+#: x264 settings of :func:`write_video` with ``h264``: its default quality (constant rate factor 23,
+#: what camera streams and phone videos sit near), one thread.
 X264_OPTIONS = {"crf": "23", "preset": "medium", "threads": "1"}
 
 
@@ -266,14 +266,12 @@ def _pyav_x264() -> bool:
 
 @cache
 def video_codec(codecs: tuple[str, ...] = CODECS) -> str:
-    """The codec :func:`write_video` writes here: ``h264`` with PyAV's libx264 (the ``video`` extra),
-    else the first fourcc of ``codecs`` OpenCV can write an .mp4 with (probed once, quietly).
+    """The first fourcc of ``codecs`` OpenCV can write an .mp4 with here (probed once, quietly): what
+    :func:`write_video` writes by default.
 
     Raises:
         RuntimeError: when none can be written.
     """
-    if _pyav_x264():
-        return "h264"
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # the failed H.264 probe logs through FFmpeg
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -290,23 +288,35 @@ def video_codec(codecs: tuple[str, ...] = CODECS) -> str:
     raise RuntimeError(f"OpenCV cannot write any of {', '.join(codecs)} here")
 
 
-def write_video(path: str | Path, frames: list[np.ndarray], fps: float = FPS) -> str:
-    """Write grey uint8 ``frames`` as an .mp4; returns the codec used (:func:`video_codec`): H.264 by
-    PyAV's libx264 at :data:`X264_OPTIONS` where the ``video`` extra is installed, else OpenCV's FFmpeg
-    writer at its default bit rate (``avc1`` where it has an H.264 encoder, else ``mp4v``)."""
-    codec = video_codec()
-    if codec == "h264":
+def write_video(path: str | Path, frames: list[np.ndarray], fps: float = FPS, h264: bool = False) -> str:
+    """Write grey uint8 ``frames`` as an .mp4; returns the codec used: by default OpenCV's FFmpeg writer at
+    its default bit rate (:func:`video_codec`: ``avc1`` where it has an H.264 encoder, else ``mp4v``),
+    the same bytes on every run; with ``h264``, H.264 by PyAV's libx264 at :data:`X264_OPTIONS` (the
+    ``video`` extra), whose bytes varied between runs on a loaded machine here even on one thread
+    (decoded frames 1-2 grey levels apart on average), so the bench suite keeps the default.
+
+    Raises:
+        RuntimeError: ``h264`` without PyAV's libx264, or no OpenCV writer.
+    """
+    if h264:
+        if not _pyav_x264():
+            raise RuntimeError(f"{path}: H.264 needs PyAV with libx264 (pip install 'qrdeblur[video]')")
         import av
+
+        codec = "h264"
 
         h, w = frames[0].shape
         with av.open(str(path), "w") as container:
             stream = container.add_stream("libx264", rate=round(fps), options=dict(X264_OPTIONS))
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            for f in frames:
+            stream.codec_context.thread_count = 1  # x264's own option alone left the files load-dependent
+            for k, f in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="gray")
+                frame.pts = k  # explicit timestamps, in the stream's frame-rate time base
                 container.mux(stream.encode(frame))
             container.mux(stream.encode())
         return codec
+    codec = video_codec()
     h, w = frames[0].shape
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (w, h))
     if not writer.isOpened():

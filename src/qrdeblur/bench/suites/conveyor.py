@@ -9,10 +9,10 @@ Each item is one pass of a belt (:func:`qrdeblur.synth.conveyor.conveyor_sequenc
 480x270 at 30 fps, one to three parcels (codes of versions 1-6 at 2-6 px per module, one module size
 per sequence, any rotation, mild perspective) crossing a static textured scene, linear motion blur
 along the motion, fresh noise per frame (std 0.005-0.02), written as a real video file into a
-temporary folder (:func:`qrdeblur.synth.conveyor.write_video`): H.264 by PyAV's libx264 at its
-default quality (the ``video`` extra). The opencv-python wheels have no software H.264 encoder, so
-without PyAV the files are MPEG-4 Part 2 (``mp4v``) at OpenCV's default bit rate; the codec used is
-in the report (``video_codec``), and numbers of the two codecs are not comparable.
+temporary folder (:func:`qrdeblur.synth.conveyor.write_video`). The opencv-python wheels have no
+software H.264 encoder, so the files are MPEG-4 Part 2 (``mp4v``, block-DCT with motion compensation
+too) at OpenCV's default bit rate; the codec used is in the report (``video_codec``). PyAV's libx264
+writes H.264, but its files differed between runs on a loaded machine, so the suite does not use it.
 
 Cells are the motion blur within one exposure in module widths (:data:`CELLS`), sequences in turn.
 Sequence ``i`` depends only on (seed, i), so a smaller suite is a prefix of a larger one; its codes
@@ -24,10 +24,10 @@ budget of :func:`~qrdeblur.scan.scan_video`) and ``video``; scored by
 :func:`qrdeblur.bench.scoring.score_videos`: codes read, false reads, codes reported more than once,
 frames per second.
 
-Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores, H.264): ``frame-any``
-read 39 of 94 codes (21/22, 17/24, 1/25, 0/23 per cell) at 6.9 frames per second, ``video`` 55
-(20/22, 23/24, 11/25, 1/23) at 11.2, no false reads, no code reported twice; the reads past 5
-modules of blur are fusion's (:mod:`qrdeblur.scan.fuse`).
+Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores): ``frame-any`` read
+45 of 94 codes (22/22, 22/24, 1/25, 0/23 per cell) at 7.0 frames per second, ``video`` 61 (22/22,
+23/24, 14/25, 2/23) at 12.2, no false reads, no code reported twice; the reads past 5 modules of blur
+are fusion's (:mod:`qrdeblur.scan.fuse`).
 """
 
 from __future__ import annotations
