@@ -238,7 +238,7 @@ def scan(
     ),
     budget_ms: Optional[float] = typer.Option(
         None, help="Time budget per image for the deblurring cascade (ms); default: the effort's (800 / 6000); "
-        "per frame of a video: 150."
+        "per frame of a video: 150 (live: 60)."
     ),
     effort: str = typer.Option(
         "normal", help="normal | high: more time and a blind kernel search for hard photos (camera shake)."

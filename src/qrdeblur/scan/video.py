@@ -96,6 +96,13 @@ HOLD_GAP = 2 * FULL_EVERY
 #: Frames scanned between searches of a whole frame for moving regions to fuse (a whole-frame scan
 #: always searches).
 FUSE_EVERY = 2
+#: Live mode's: fusion reads the frames the scan had no time for too (the live source keeps them), so
+#: there every frame scanned searches, and the cascade gets :data:`LIVE_FRAME_BUDGET_MS` per scan. On
+#: the ``conveyor`` suite's videos played at 30 fps (``research/live_vs_offline.py``, 2 idle cores)
+#: this read 22/22, 23/23, 11-13/14 and 1/2 of the offline pass's codes per cell (1-3, 3-5, 5-7, 7-10
+#: module widths of blur) in two runs, where 150 ms and every second frame read 18, 18, 10 and 1.
+LIVE_FUSE_EVERY = 1
+LIVE_FRAME_BUDGET_MS = 60.0
 #: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
 FUSE_CANDIDATES = 3
 #: Difference (grey levels, after a 5 px box filter at :data:`MOTION_WORK_SIDE`) between a frame and the
@@ -357,7 +364,7 @@ def scan_video(
     on_progress: Callable[[VideoStats], None] | None = None,
     live: bool | None = None,
     fuse: bool = True,
-    fuse_every: int = FUSE_EVERY,
+    fuse_every: int | None = None,
 ) -> Iterator[Track]:
     """Scan a video, image sequence or stream; yield each code's track as it completes.
 
@@ -370,7 +377,8 @@ def scan_video(
             pattern (``frames/%04d.png``) or, with ``sequence``, a folder of frames
             (:func:`qrdeblur.scan.frames.open_frames`).
         model, deblurrer, effort: as for :func:`qrdeblur.scan.scan` (the generator is loaded once).
-        budget_ms: cascade budget per scan of a frame or crop (None: :data:`FRAME_BUDGET_MS`).
+        budget_ms: cascade budget per scan of a frame or crop (None: :data:`FRAME_BUDGET_MS`; in live
+            mode :data:`LIVE_FRAME_BUDGET_MS`).
         fps: frame rate for timestamps where the source has none (image sequences).
         sequence: read a folder as one image sequence.
         max_gap: consecutive frames scanned in which a code may go unread and its next read still
@@ -390,6 +398,8 @@ def scan_video(
         fuse: read moving codes no single frame reads by fusing the frames scanned last
             (:mod:`qrdeblur.scan.fuse`; method ``fused``): the moving texture regions of each
             whole-frame scan, and a code last read so, in the frames that follow.
+        fuse_every: search whole frames for moving regions to fuse every this many frames scanned
+            (None: :data:`FUSE_EVERY`; in live mode :data:`LIVE_FUSE_EVERY`).
 
     Yields:
         :class:`~qrdeblur.scan.track.Track` objects (``to_dict()`` is the ``scan --json`` record).
@@ -400,16 +410,20 @@ def scan_video(
     """
     if effort not in EFFORTS:
         raise UsageError(f"unknown effort {effort!r}; choose one of {', '.join(EFFORTS)}")
-    if full_every < 1 or idle_every < 1:
-        raise UsageError(f"full_every and idle_every must be >= 1, got {full_every} and {idle_every}")
+    live = default_live(source) if live is None else bool(live)
+    if fuse_every is None:
+        fuse_every = LIVE_FUSE_EVERY if live else FUSE_EVERY
+    if full_every < 1 or idle_every < 1 or fuse_every < 1:
+        raise UsageError(f"full_every, idle_every and fuse_every must be >= 1, got {full_every}, {idle_every} "
+                         f"and {fuse_every}")
     if max_gap < 0:
         raise UsageError(f"max_gap must be >= 0, got {max_gap}")
-    budget_ms = FRAME_BUDGET_MS if budget_ms is None else budget_ms
+    if budget_ms is None:
+        budget_ms = LIVE_FRAME_BUDGET_MS if live else FRAME_BUDGET_MS
     if not np.isfinite(budget_ms) or budget_ms < 0:
         raise UsageError(f"time budget must be a number of milliseconds >= 0, got {budget_ms}")
     if deblurrer is None:
         deblurrer = load_deblurrer(model)
-    live = default_live(source) if live is None else bool(live)
     with open_frames(source, fps=fps, sequence=sequence, live=live) as frames:
         stats = VideoStats(frame_count=frames.frame_count, live=live)
         scanner = _Scanner(deblurrer, budget_ms, effort, stats, fuse)
