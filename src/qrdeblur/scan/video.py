@@ -100,7 +100,7 @@ FUSE_EVERY = 2
 #: there every frame scanned searches, and the cascade gets :data:`LIVE_FRAME_BUDGET_MS` per scan. On
 #: the ``conveyor`` suite's videos played at 30 fps (``research/live_vs_offline.py``, 2 idle cores)
 #: this read 22/22, 23/23, 11-13/14 and 1/2 of the offline pass's codes per cell (1-3, 3-5, 5-7, 7-10
-#: module widths of blur) in two runs, where 150 ms and every second frame read 18, 18, 10 and 1.
+#: module widths of blur) in three runs, where 150 ms and every second frame read 18, 18, 10 and 1.
 LIVE_FUSE_EVERY = 1
 LIVE_FRAME_BUDGET_MS = 60.0
 #: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
