@@ -211,3 +211,24 @@ def test_cli_live_human_output_ends_with_the_counts_and_no_live_prints_none(make
     assert lines[-1].startswith(f"{path}: 30 frames, ") and " dropped (" in lines[-1]
     result = _scan(path, "--json", "--no-live")
     assert [json.loads(line)["kind"] for line in result.stdout.splitlines()] == ["track"]
+
+
+@pytest.mark.parametrize(
+    "live, budget", [(True, video_module.LIVE_FRAME_BUDGET_MS), (False, video_module.FRAME_BUDGET_MS)]
+)
+def test_live_mode_gives_the_cascade_its_own_budget_unless_one_is_given(make_video, monkeypatch, live, budget):
+    real, budgets = video_module.scan, []
+
+    def recording(*args, **kwargs):
+        budgets.append(kwargs["budget_ms"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video_module, "scan", recording)
+    path = make_video(MOVING, frames=12)
+    list(scan_video(path, live=live))
+    assert budgets and max(budgets) == budget
+    budgets.clear()
+    list(scan_video(path, live=live, budget_ms=25.0))
+    assert budgets and max(budgets) == 25.0
+    with pytest.raises(UsageError, match="fuse_every"):
+        list(scan_video(path, live=live, fuse_every=0))
