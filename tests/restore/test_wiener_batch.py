@@ -7,7 +7,7 @@ from qrdeblur.errors import UsageError
 from qrdeblur.metrics.decoding import decodes_correctly
 from qrdeblur.restore.classical import wiener_oracle
 from qrdeblur.restore.finder_kernel import kernel_of
-from qrdeblur.restore.wiener_batch import wiener_batch
+from qrdeblur.restore.wiener_batch import wiener_batch, wiener_batch_balances
 from qrdeblur.synth.paper80 import paper80_crops
 
 
@@ -71,3 +71,14 @@ def test_bad_input():
         wiener_batch(img, [np.zeros((3, 3))])
     with pytest.raises(UsageError, match="balance"):
         wiener_batch(img, [np.ones((3, 3))], balance=0)
+
+
+def test_several_balances_at_once_are_each_balance_alone():
+    rng = np.random.default_rng(3)
+    images = rng.random((3, 40, 52)).astype(np.float32)
+    psfs = [np.ones((1, k), np.float32) for k in (3, 7, 11)]
+    both = wiener_batch_balances(images, psfs, (0.002, 0.05), pad=12)
+    assert both.shape == (2, 3, 40, 52)
+    for restored, balance in zip(both, (0.002, 0.05), strict=True):
+        np.testing.assert_allclose(restored, wiener_batch(images, psfs, balance, pad=12), atol=1e-6)
+    assert np.abs(both[0] - both[1]).max() > 0.01  # the balances differ

@@ -71,27 +71,39 @@ def wiener_batch(
         balance: weight of the Laplacian prior, as in ``wiener_oracle``.
         pad: edge pad per side in px, tapered (see the module docstring).
     """
+    return wiener_batch_balances(images, psfs, (balance,), pad)[0]
+
+
+def wiener_batch_balances(
+    images: np.ndarray, psfs: Sequence[np.ndarray], balances: Sequence[float], pad: int = WIENER_PAD
+) -> np.ndarray:
+    """:func:`wiener_batch` at each of ``balances``: float32 (len(balances), N, H, W). The padding, the
+    kernels' transfer functions and the tapered spectra are computed once for all balances."""
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 3:
         raise UsageError(f"expected a batch of grey images (N, H, W), got shape {x.shape}")
     if len(psfs) != len(x):
         raise UsageError(f"{len(x)} images but {len(psfs)} kernels")
-    if not np.isfinite(balance) or balance <= 0:
-        raise UsageError(f"Wiener balance must be a finite number > 0, got {balance}")
+    for balance in balances:
+        if not np.isfinite(balance) or balance <= 0:
+            raise UsageError(f"Wiener balance must be a finite number > 0, got {balance}")
     n, h, w = x.shape
     if n == 0:
-        return x.copy()
+        return np.repeat(x.copy()[None], len(balances), 0)
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
     shape = padded.shape[1:]
     transfer = _transfers(psfs, shape)
     spectrum = fft.rfft2(padded, workers=-1)
     circular = fft.irfft2(spectrum * transfer, s=shape, workers=-1)
     alpha = _taper(shape, pad)
-    tapered = alpha * padded + (1 - alpha) * circular
+    tapered = fft.rfft2(alpha * padded + (1 - alpha) * circular, workers=-1)
     power = transfer.real**2 + transfer.imag**2
-    filt = np.conj(transfer) / (power + np.float32(balance) * _laplacian_power(shape))
-    out = fft.irfft2(fft.rfft2(tapered, workers=-1) * filt, s=shape, workers=-1)[:, pad : pad + h, pad : pad + w]
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    out = []
+    for balance in balances:
+        filt = np.conj(transfer) / (power + np.float32(balance) * _laplacian_power(shape))
+        restored = fft.irfft2(tapered * filt, s=shape, workers=-1)[:, pad : pad + h, pad : pad + w]
+        out.append(np.clip(restored, 0.0, 1.0).astype(np.float32))
+    return np.stack(out)
 
 
-__all__ = ["WIENER_PAD", "wiener_batch"]
+__all__ = ["WIENER_PAD", "wiener_batch", "wiener_batch_balances"]

@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from qrdeblur.decode.zxing import read_grey
-from qrdeblur.restore.wiener_batch import wiener_batch
+from qrdeblur.restore.wiener_batch import wiener_batch_balances
 from qrdeblur.scan.result import Code
 from qrdeblur.synth.kernels import path_kernel
 
@@ -206,9 +206,8 @@ def read_stack(stack: Stack, deblurrer=None, budget_ms: float = 0.0, effort: str
     if ok:
         return _codes(ok, stack.origin)
     psfs = motion_kernels(stack.velocity)
-    for balance in BALANCES:
-        restored = wiener_batch(np.repeat(stack.image[None], len(psfs), 0), psfs, balance,
-                                pad=int(np.ceil(stack.speed)) + 8)
+    images = np.repeat(stack.image[None], len(psfs), 0)
+    for restored in wiener_batch_balances(images, psfs, BALANCES, pad=int(np.ceil(stack.speed)) + 8):
         for img in restored:
             ok, _ = read_grey(_grey8(img))
             if ok:
