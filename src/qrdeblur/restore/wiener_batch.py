@@ -50,14 +50,15 @@ def _laplacian_power(shape: tuple[int, int]) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _taper(shape: tuple[int, int], pad: int) -> np.ndarray:
-    def ramp(n: int) -> np.ndarray:
+def _taper(shape: tuple[int, int], pad: tuple[int, int]) -> np.ndarray:
+    def ramp(n: int, pad: int) -> np.ndarray:
         r = np.ones(n, np.float32)
-        r[:pad] = np.linspace(0.0, 1.0, pad, endpoint=False)
-        r[n - pad :] = r[:pad][::-1]
+        if pad > 0:
+            r[:pad] = np.linspace(0.0, 1.0, pad, endpoint=False)
+            r[n - pad :] = r[:pad][::-1]
         return r
 
-    return np.outer(ramp(shape[0]), ramp(shape[1]))
+    return np.outer(ramp(shape[0], pad[0]), ramp(shape[1], pad[1]))
 
 
 def wiener_batch(
@@ -71,37 +72,56 @@ def wiener_batch(
         balance: weight of the Laplacian prior, as in ``wiener_oracle``.
         pad: edge pad per side in px, tapered (see the module docstring).
     """
+    if np.ndim(images) == 3 and len(psfs) != len(images):
+        raise UsageError(f"{len(images)} images but {len(psfs)} kernels")
     return wiener_batch_balances(images, psfs, (balance,), pad)[0]
 
 
 def wiener_batch_balances(
-    images: np.ndarray, psfs: Sequence[np.ndarray], balances: Sequence[float], pad: int = WIENER_PAD
+    images: np.ndarray,
+    psfs: Sequence[np.ndarray],
+    balances: Sequence[float],
+    pad: int | tuple[int, int] = WIENER_PAD,
+    fast_size: bool = False,
 ) -> np.ndarray:
     """:func:`wiener_batch` at each of ``balances``: float32 (len(balances), N, H, W). The padding, the
-    kernels' transfer functions and the tapered spectra are computed once for all balances."""
+    kernels' transfer functions and the tapered spectra are computed once for all balances.
+
+    ``images`` may be a single image (1, H, W) for all of the N ``psfs``: its spectrum is computed
+    once (the results are those of the image repeated N times). ``pad`` may differ between the axes
+    ((rows, columns): a blur along one axis needs little pad across it). ``fast_size``: extend the canvas at
+    the bottom and right (edge values) to sizes ``scipy.fft`` transforms fastest (at most a few px
+    more; the results differ from the exact canvas's only through the boundary)."""
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 3:
         raise UsageError(f"expected a batch of grey images (N, H, W), got shape {x.shape}")
-    if len(psfs) != len(x):
+    if len(psfs) != len(x) and len(x) != 1:
         raise UsageError(f"{len(x)} images but {len(psfs)} kernels")
     for balance in balances:
         if not np.isfinite(balance) or balance <= 0:
             raise UsageError(f"Wiener balance must be a finite number > 0, got {balance}")
-    n, h, w = x.shape
+    n, h, w = len(psfs), *x.shape[1:]
     if n == 0:
-        return np.repeat(x.copy()[None], len(balances), 0)
-    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
+        return np.zeros((len(balances), 0, h, w), np.float32)
+    py, px = (pad, pad) if np.isscalar(pad) else (int(pad[0]), int(pad[1]))
+    if py < 0 or px < 0:
+        raise UsageError(f"pad must be >= 0, got {pad}")
+    extra_h = extra_w = 0
+    if fast_size:
+        extra_h = fft.next_fast_len(h + 2 * py, real=True) - (h + 2 * py)
+        extra_w = fft.next_fast_len(w + 2 * px, real=True) - (w + 2 * px)
+    padded = np.pad(x, ((0, 0), (py, py + extra_h), (px, px + extra_w)), mode="edge")
     shape = padded.shape[1:]
     transfer = _transfers(psfs, shape)
     spectrum = fft.rfft2(padded, workers=-1)
     circular = fft.irfft2(spectrum * transfer, s=shape, workers=-1)
-    alpha = _taper(shape, pad)
+    alpha = _taper(shape, (py, px))
     tapered = fft.rfft2(alpha * padded + (1 - alpha) * circular, workers=-1)
     power = transfer.real**2 + transfer.imag**2
     out = []
     for balance in balances:
         filt = np.conj(transfer) / (power + np.float32(balance) * _laplacian_power(shape))
-        restored = fft.irfft2(tapered * filt, s=shape, workers=-1)[:, pad : pad + h, pad : pad + w]
+        restored = fft.irfft2(tapered * filt, s=shape, workers=-1)[:, py : py + h, px : px + w]
         out.append(np.clip(restored, 0.0, 1.0).astype(np.float32))
     return np.stack(out)
 

@@ -251,13 +251,13 @@ class _Scanner:
         return [Detection(frame.index, frame.t, c) for c in codes]
 
     def near(self, frame: Frame, key, centre: np.ndarray, side: float, half: float, gate: float,
-             velocity: np.ndarray | None = None):
+             velocity: np.ndarray | None = None, cascade: bool = True):
         """Look for the code ``key`` (payload) near ``centre``: the plain reads of the crop first
         (a few ms), then, when they miss it and the code is predicted wholly in view, the cascade with
         the budget (a code mostly out of view cannot be restored; a code leaving the view would
         otherwise cost a whole budget per frame until its track ends). Fusion of the frames before
         comes before the cascade (``velocity``: the code's motion, px per frame, where the track
-        knows it; None: searched).
+        knows it; None: searched). ``cascade``: False skips the cascade (plain reads and fusion only).
 
         Returns:
             (every read in the crop, the read of ``key`` within ``gate`` of ``centre`` or None).
@@ -271,7 +271,7 @@ class _Scanner:
                    min(w, int(np.ceil(centre[0] + r))), min(h, int(np.ceil(centre[1] + r))))
             dets += self.fused(frame, box, velocity)
             hit = _match(key, dets, centre, gate)
-        if hit is None and self.budget_ms > 0 and _inside(centre, side, frame.image.shape):
+        if hit is None and cascade and self.budget_ms > 0 and _inside(centre, side, frame.image.shape):
             dets += self.crop(frame, centre, half, self.budget_ms)
             hit = _match(key, dets, centre, gate)
         return dets, hit
@@ -463,10 +463,14 @@ def scan_video(
                     gap = n - track.last.frame
                     half = _window(side, float(np.linalg.norm(track.velocity)), gap)
                     known = len(track.detections) > 1 or track.last.motion is not None
+                    # live: a moving code already reported is held while predicted in view; the time
+                    # its cascade and a whole-frame scan would take is frames dropped
+                    lean = live and fuse and known and float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
                     found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
-                                              track.velocity if known else None)
+                                              track.velocity if known else None, cascade=not lean)
                     dets += found
-                    if track.last.frame == previous and hit is None and _inside(centre, side, frame.image.shape):
+                    if (track.last.frame == previous and hit is None and not lean
+                            and _inside(centre, side, frame.image.shape)):
                         need_full = True  # it may have left the prediction: look everywhere, once
             if need_full:
                 dets += scanner.full(frame)
@@ -486,7 +490,7 @@ def scan_video(
                     on_detection(det)
             if shortcut:
                 for track in started:
-                    for det in _look_back(track, recent, scanner):
+                    for det in _look_back(track, recent, scanner, lean=live):
                         if on_detection is not None:
                             on_detection(det)
             recent.append((frame, need_full))
@@ -500,10 +504,11 @@ def scan_video(
         yield from tracker.finish()
 
 
-def _look_back(track: Track, recent: deque, scanner: _Scanner) -> list[Detection]:
+def _look_back(track: Track, recent: deque, scanner: _Scanner, lean: bool = False) -> list[Detection]:
     """Follow a new track back through the recent frames scanned (the frame before each, in live mode
     possibly several frame numbers back) not scanned whole, in crops around its backward prediction,
-    until a frame does not read it; returns the reads added (latest first)."""
+    until a frame does not read it; returns the reads added (latest first). ``lean`` (live mode): no
+    cascade, and fusion with the track's motion where it is known (only the first frame is at stake)."""
     added = []
     for frame, scanned_whole in reversed(recent):
         first = track.first
@@ -516,7 +521,9 @@ def _look_back(track: Track, recent: deque, scanner: _Scanner) -> list[Detection
         speed = float(np.linalg.norm(track.velocity))
         half = _window(first.side, speed, step)
         gate = first.side * (1.0 + 0.5 * (step - 1)) + 0.5 * speed * step  # Track.gate's
-        _, det = scanner.near(frame, track.key, centre, first.side, half, gate)
+        known = track.first.motion is not None or len(track.detections) > 1
+        velocity = track.velocity if lean and known else None
+        _, det = scanner.near(frame, track.key, centre, first.side, half, gate, velocity, cascade=not lean)
         if det is None:
             break
         track.prepend(det)
