@@ -134,3 +134,23 @@ def test_the_cli_reports_the_fused_track_and_no_fuse_turns_it_off(fast_video):
     assert record["text"] == PAYLOAD and record["method"] == "fused"
     result = runner.invoke(app, ["scan", str(fast_video), "--json", "--no-fuse"])
     assert PAYLOAD not in result.stdout
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_live_mode_spends_no_cascade_on_a_moving_code_already_read(fast_video, monkeypatch, live):
+    """Live: a moving code already read is held while predicted in view, so its crop gets the plain
+    reads and fusion but not the cascade (time that would be frames dropped); offline it gets both."""
+    from qrdeblur.scan import video
+
+    calls = []
+    near = video._Scanner.near
+
+    def recording(self, frame, key, *args, cascade=True, **kwargs):
+        calls.append(cascade)
+        return near(self, frame, key, *args, cascade=cascade, **kwargs)
+
+    monkeypatch.setattr(video._Scanner, "near", recording)
+    tracks = list(scan_video(fast_video, live=live, budget_ms=40))
+    assert [t.text for t in tracks] == [PAYLOAD]
+    assert calls, "the code was never looked for in a crop"
+    assert not any(calls) if live else all(calls)

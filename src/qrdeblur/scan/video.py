@@ -61,9 +61,12 @@ frames with no code (the budget spent on texture) and the decoding of the video 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +108,9 @@ LIVE_FUSE_EVERY = 1
 LIVE_FRAME_BUDGET_MS = 60.0
 #: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
 FUSE_CANDIDATES = 3
+#: Threads that read one search's stacks at once. Reading the heavy cells' stacks (FFTs, zxing-cpp,
+#: OpenCV: little holds the GIL) took 58 % of the time on 2 threads that it took on one.
+FUSE_THREADS = min(FUSE_CANDIDATES, max(1, os.cpu_count() or 1))
 #: Difference (grey levels, after a 5 px box filter at :data:`MOTION_WORK_SIDE`) between a frame and the
 #: one before above which a pixel is taken for moving (:func:`moving_boxes`).
 MOTION_THRESHOLD = 10.0
@@ -182,16 +188,26 @@ class _Scanner:
         self.fuse = fuse
         #: the frames scanned last ((number, image), oldest first), the current one included
         self.history: deque[tuple[int, np.ndarray]] = deque(maxlen=fusion.FUSE_FRAMES)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def stack(self, frame: Frame, box: tuple[int, int, int, int], velocity=None) -> fusion.Stack | None:
+        """The stack of ``box`` of ``frame`` over the frames before it (:func:`qrdeblur.scan.fuse.fuse`),
+        or None (fusion off, too few frames, no motion, no match)."""
+        if not self.fuse or len(self.history) < fusion.MIN_FRAMES or self.history[-1][0] != frame.index:
+            return None
+        stack = fusion.fuse(list(self.history), box, velocity)
+        if stack is not None:
+            self.stats.fused_stacks += 1
+        return stack
 
     def fused(self, frame: Frame, box: tuple[int, int, int, int], velocity=None) -> list[Detection]:
         """The codes read by fusing ``box`` of ``frame`` with the frames before it (:mod:`qrdeblur.scan.fuse`)."""
-        if not self.fuse or len(self.history) < fusion.MIN_FRAMES or self.history[-1][0] != frame.index:
-            return []
-        stack = fusion.fuse(list(self.history), box, velocity)
-        if stack is None:
-            return []
-        self.stats.fused_stacks += 1
-        return [Detection(frame.index, frame.t, c, motion=stack.velocity) for c in fusion.read_stack(stack)]
+        stack = self.stack(frame, box, velocity)
+        return [] if stack is None else self._detections(frame, stack, fusion.read_stack(stack))
+
+    @staticmethod
+    def _detections(frame: Frame, stack: fusion.Stack, codes) -> list[Detection]:
+        return [Detection(frame.index, frame.t, c, motion=stack.velocity) for c in codes]
 
     def measure_motion(self, track: Track) -> None:
         """Give a track started by a read (not by fusion) the motion of its code, measured by registering
@@ -222,9 +238,10 @@ class _Scanner:
             return []
         h, w = frame.image.shape
         taken = [d.centre for d in read] + list(tracked)
-        found: list[Detection] = []
-        tried = 0
+        boxes: list[tuple[int, int, int, int]] = []
         for bx0, by0, bx1, by1 in moving_boxes(frame.image, self.history[-2][1]):
+            if len(boxes) >= FUSE_CANDIDATES:
+                break
             if any(bx0 <= c[0] < bx1 and by0 <= c[1] < by1 for c in taken):
                 continue  # a moving parcel whose code is read: the rest of it is its label and box
             region = np.ascontiguousarray(frame.image[by0:by1, bx0:bx1])
@@ -237,13 +254,27 @@ class _Scanner:
                 box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
                 if box[2] - box[0] < 16 or box[3] - box[1] < 16:
                     continue
-                tried += 1
-                dets = self.fused(frame, box)
-                found += dets
-                taken += [d.centre for d in dets]
-                if tried >= FUSE_CANDIDATES:
-                    return found
-        return found
+                boxes.append(box)
+                if len(boxes) >= FUSE_CANDIDATES:
+                    break
+        stacks = [st for st in (self.stack(frame, box) for box in boxes) if st is not None]
+        if len(stacks) > 1:  # the stacks are read at once: most of the work releases the GIL
+            reads = list(self.pool().map(fusion.read_stack, stacks))
+        else:
+            reads = [fusion.read_stack(st) for st in stacks]
+        return [det for st, codes in zip(stacks, reads, strict=True) for det in self._detections(frame, st, codes)]
+
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads reading the stacks of one search at once (:data:`FUSE_THREADS`), started on first use."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(FUSE_THREADS, thread_name_prefix="qrdeblur-fuse")
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the threads (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def full(self, frame: Frame) -> list[Detection]:
         self.stats.full_scans += 1
@@ -427,81 +458,82 @@ def scan_video(
     with open_frames(source, fps=fps, sequence=sequence, live=live) as frames:
         stats = VideoStats(frame_count=frames.frame_count, live=live)
         scanner = _Scanner(deblurrer, budget_ms, effort, stats, fuse)
+        with closing(scanner):  # its threads
 
-        def in_view_moving(track: Track, frame_number: int) -> bool:
-            # a moving code predicted wholly in view is still passing (fusion may read it only now and then)
-            centre, side = track.predict(frame_number)
-            moving = float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
-            return moving and last_shape[0] is not None and _inside(centre, side, last_shape[0])
+            def in_view_moving(track: Track, frame_number: int) -> bool:
+                # a moving code predicted wholly in view is still passing (fusion may read it only now and then)
+                centre, side = track.predict(frame_number)
+                moving = float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
+                return moving and last_shape[0] is not None and _inside(centre, side, last_shape[0])
 
-        last_shape: list = [None]  # the frames' shape, once one is read
-        tracker = Tracker(max_gap, gaps="scans", hold=in_view_moving if fuse else None,
-                          hold_gap=max(max_gap, HOLD_GAP) if fuse else 0)
-        recent: deque[tuple[Frame, bool]] = deque(maxlen=full_every)  # (frame, scanned whole)
-        scans = 0  # frames scanned before this one
-        last_full = -(10**9)  # ... before the last whole-frame scan
-        last_fused = -(10**9)  # ... before the last search for regions to fuse
-        previous = None  # the number of the frame scanned before this one
-        t0 = time.perf_counter()
-        for frame in frames:
-            n = frame.index
-            last_shape[0] = frame.image.shape
-            if hasattr(frames, "recent"):  # live: the frames before this one, dropped ones included
-                scanner.history.clear()
-                scanner.history.extend((f.index, f.image) for f in frames.recent(n))
-            else:
-                scanner.history.append((n, frame.image))
-            yield from tracker.expire(n)
-            dets: list[Detection] = []
-            every = full_every if tracker.live else idle_every
-            need_full = not shortcut or scans - last_full >= every
-            if not need_full:
-                for track in tracker.live:
-                    centre, side = track.predict(n)
-                    if not _in_view(centre, side, frame.image.shape):
-                        continue
-                    gap = n - track.last.frame
-                    half = _window(side, float(np.linalg.norm(track.velocity)), gap)
-                    known = len(track.detections) > 1 or track.last.motion is not None
-                    # live: a moving code already reported is held while predicted in view; the time
-                    # its cascade and a whole-frame scan would take is frames dropped
-                    lean = live and fuse and known and float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
-                    found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
-                                              track.velocity if known else None, cascade=not lean)
-                    dets += found
-                    if (track.last.frame == previous and hit is None and not lean
-                            and _inside(centre, side, frame.image.shape)):
-                        need_full = True  # it may have left the prediction: look everywhere, once
-            if need_full:
-                dets += scanner.full(frame)
-                last_full = scans
-            if need_full or (scans - last_fused) >= fuse_every:
-                tracked = [t.predict(n)[0] for t in tracker.live]
-                dets += scanner.fuse_candidates(frame, dets, tracked)
-                last_fused = scans
-            dets = _dedupe(dets)
-            _, started = tracker.update(n, dets)
-            stats.tracks += len(started)
-            if fuse:
-                for track in started:
-                    scanner.measure_motion(track)
-            if on_detection is not None:
-                for det in dets:
-                    on_detection(det)
-            if shortcut:
-                for track in started:
-                    for det in _look_back(track, recent, scanner, lean=live):
-                        if on_detection is not None:
-                            on_detection(det)
-            recent.append((frame, need_full))
-            previous = n
-            scans += 1
-            stats.frames += 1
-            stats.dropped = frames.dropped
-            stats.seconds = time.perf_counter() - t0
-            if on_progress is not None:
-                on_progress(stats)
-        yield from tracker.finish()
+            last_shape: list = [None]  # the frames' shape, once one is read
+            tracker = Tracker(max_gap, gaps="scans", hold=in_view_moving if fuse else None,
+                              hold_gap=max(max_gap, HOLD_GAP) if fuse else 0)
+            recent: deque[tuple[Frame, bool]] = deque(maxlen=full_every)  # (frame, scanned whole)
+            scans = 0  # frames scanned before this one
+            last_full = -(10**9)  # ... before the last whole-frame scan
+            last_fused = -(10**9)  # ... before the last search for regions to fuse
+            previous = None  # the number of the frame scanned before this one
+            t0 = time.perf_counter()
+            for frame in frames:
+                n = frame.index
+                last_shape[0] = frame.image.shape
+                if hasattr(frames, "recent"):  # live: the frames before this one, dropped ones included
+                    scanner.history.clear()
+                    scanner.history.extend((f.index, f.image) for f in frames.recent(n))
+                else:
+                    scanner.history.append((n, frame.image))
+                yield from tracker.expire(n)
+                dets: list[Detection] = []
+                every = full_every if tracker.live else idle_every
+                need_full = not shortcut or scans - last_full >= every
+                if not need_full:
+                    for track in tracker.live:
+                        centre, side = track.predict(n)
+                        if not _in_view(centre, side, frame.image.shape):
+                            continue
+                        gap = n - track.last.frame
+                        half = _window(side, float(np.linalg.norm(track.velocity)), gap)
+                        known = len(track.detections) > 1 or track.last.motion is not None
+                        # live: a moving code already reported is held while predicted in view; the time
+                        # its cascade and a whole-frame scan would take is frames dropped
+                        lean = live and fuse and known and float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
+                        found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
+                                                  track.velocity if known else None, cascade=not lean)
+                        dets += found
+                        if (track.last.frame == previous and hit is None and not lean
+                                and _inside(centre, side, frame.image.shape)):
+                            need_full = True  # it may have left the prediction: look everywhere, once
+                if need_full:
+                    dets += scanner.full(frame)
+                    last_full = scans
+                if need_full or (scans - last_fused) >= fuse_every:
+                    tracked = [t.predict(n)[0] for t in tracker.live]
+                    dets += scanner.fuse_candidates(frame, dets, tracked)
+                    last_fused = scans
+                dets = _dedupe(dets)
+                _, started = tracker.update(n, dets)
+                stats.tracks += len(started)
+                if fuse:
+                    for track in started:
+                        scanner.measure_motion(track)
+                if on_detection is not None:
+                    for det in dets:
+                        on_detection(det)
+                if shortcut:
+                    for track in started:
+                        for det in _look_back(track, recent, scanner, lean=live):
+                            if on_detection is not None:
+                                on_detection(det)
+                recent.append((frame, need_full))
+                previous = n
+                scans += 1
+                stats.frames += 1
+                stats.dropped = frames.dropped
+                stats.seconds = time.perf_counter() - t0
+                if on_progress is not None:
+                    on_progress(stats)
+            yield from tracker.finish()
 
 
 def _look_back(track: Track, recent: deque, scanner: _Scanner, lean: bool = False) -> list[Detection]:
