@@ -18,7 +18,9 @@ How (:func:`fuse` then :func:`read_stack`):
    least-squares slope of the shifts.
 3. **Restore and read.** The fused crop is read as it is; then deconvolved (Wiener, batched) with
    straight blurs along the motion, of :data:`LENGTH_FRACTIONS` of the motion per frame (the exposure
-   is an unknown share of the frame interval), each read; then, if time is left, the photo cascade
+   is an unknown share of the frame interval), each read. The crop's spectrum is computed once for
+   all the blurs; its canvas is padded by the motion's reach along each axis and extended to a size
+   the FFT is fast at. Then, if time is left, the photo cascade
    (:func:`qrdeblur.scan.scan`) on the fused crop, which also handles blur that is not along the
    motion. Reads are method ``fused``, corners in the reference frame.
 

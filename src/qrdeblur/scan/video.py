@@ -24,7 +24,8 @@ scanned (and every whole-frame scan), the parts of the frame that changed since 
 (:func:`moving_boxes`; a fixed camera's still background never) that hold no code read or tracked
 give their texture candidates, and up to :data:`FUSE_CANDIDATES` of them are fused over the last
 :data:`~qrdeblur.scan.fuse.FUSE_FRAMES` frames; a tracked code whose crop read misses is fused before
-the cascade runs on its crop. Reads are method ``fused``, with the motion the registration measured
+the cascade runs on its crop. The stacks of one search are read at once on :data:`FUSE_THREADS`
+threads. Reads are method ``fused``, with the motion the registration measured
 (the track's first velocity); a track started by any other read gets its code's motion measured the
 same way, over the two frames before. A moving track stays live while its code is predicted in view
 for up to :data:`HOLD_GAP` frames scanned without a read (fusion reads a heavily blurred code only now
@@ -36,7 +37,11 @@ that reads the source as fast as it gives frames and keeps only the newest
 (:class:`qrdeblur.scan.frames.LiveFrames`; a file is played at its frame rate), and the loop below
 (this generator's thread, where the scans run) takes the newest frame each time it is ready; frames
 replaced in the meantime are dropped (``VideoStats.dropped``), so a slow scan falls behind by at
-most one frame instead of without bound. Frame numbers and times stay the source's: tracks' first
+most one frame instead of without bound. Every millisecond of a scan is frames dropped, so live
+mode spends nothing on codes already reported that it can do without: a moving code already read
+(its motion known) gets the plain reads of its crop and fusion with its motion, not the cascade, and
+a miss does not trigger a whole-frame scan (the track is held while its code is predicted in view);
+a new track's look back uses no cascade either. Frame numbers and times stay the source's: tracks' first
 and last frames are real frame numbers, with gaps between the frames scanned. Therefore every count
 of frames in the loop is a count of frames *scanned*: ``max_gap`` (a code unread in more than
 ``max_gap`` scanned frames ends its track; the tracker's ``gaps="scans"``), ``full_every`` and
@@ -101,9 +106,10 @@ HOLD_GAP = 2 * FULL_EVERY
 FUSE_EVERY = 2
 #: Live mode's: fusion reads the frames the scan had no time for too (the live source keeps them), so
 #: there every frame scanned searches, and the cascade gets :data:`LIVE_FRAME_BUDGET_MS` per scan. On
-#: the ``conveyor`` suite's videos played at 30 fps (``research/live_vs_offline.py``, 2 idle cores)
-#: this read 22/22, 23/23, 11-13/14 and 1/2 of the offline pass's codes per cell (1-3, 3-5, 5-7, 7-10
-#: module widths of blur) in three runs, where 150 ms and every second frame read 18, 18, 10 and 1.
+#: the ``conveyor`` suite's videos played at 30 fps (``research/live_vs_offline.py --repeats 3``, 2 idle
+#: cores) live read 22/22, 23/23, 13/13 and 2-5/5 of the offline pass's codes per cell (1-3, 3-5, 5-7,
+#: 7-10 module widths of blur) in three runs; with 150 ms and every second frame (and fusion before it
+#: was made cheaper) it had read 18/22, 18/23, 10/14 and 1/2.
 LIVE_FUSE_EVERY = 1
 LIVE_FRAME_BUDGET_MS = 60.0
 #: Texture candidates of a whole frame fused at most (those where the frame read nothing, best first).
