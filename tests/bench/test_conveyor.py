@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -20,7 +22,7 @@ from qrdeblur.bench.suites import SUITES
 from qrdeblur.bench.suites.conveyor import CELL_RANGES, CELLS, CONVEYOR_SEED, conveyor_suite
 from qrdeblur.cli import app
 from qrdeblur.qrspec import modules
-from qrdeblur.synth.conveyor import FRAME_SIZE, conveyor_sequence, video_codec, write_video
+from qrdeblur.synth.conveyor import FRAME_SIZE, conveyor_sequence, suite_codec, video_codec, write_video
 from qrdeblur.synth.reserved import conveyor_payload_specs, conveyor_payloads, is_reserved_payload
 
 
@@ -62,7 +64,7 @@ def test_payloads_are_reserved_and_the_draws_in_range(small):
         assert all(is_reserved_payload(p) for p in item.payloads)
         lo, hi = CELL_RANGES[item.cell]
         assert lo <= item.meta["blur_modules"] < hi
-        assert 24 <= item.frames <= 40 and item.codec == video_codec() in ("avc1", "mp4v")
+        assert 24 <= item.frames <= 40 and item.codec == suite_codec() in ("h264", "avc1", "mp4v")
         for code in item.codes:
             assert 1 <= code.version <= 6 and 2.0 <= code.module_px <= 6.0
             side = np.linalg.norm(code.corners[0, 1] - code.corners[0, 0]) / modules(code.version)
@@ -147,7 +149,7 @@ def test_the_runner_scores_reads_false_reads_duplicates_and_fps(small, stub_meth
         rows = list(csv.DictReader(fh))
     assert [r["cell"] for r in rows] == list(CELLS) and {r["method"] for r in rows} == {"stub-video"}
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["suite"] == "conveyor" and summary["video_codec"] == [video_codec()]
+    assert summary["suite"] == "conveyor" and summary["video_codec"] == [suite_codec()]
     cells = summary["methods"]["stub-video"]["cells"]
     assert set(cells) == {*CELLS, "all"} and cells["all"]["false_reads"] == 1
     assert {"codes", "read", "duplicates", "fps"} <= set(cells["1-3"])
@@ -182,3 +184,23 @@ def test_h264_files_are_written_with_pyav_and_read_back_frame_for_frame(tmp_path
     assert len(frames) == len(seq.frames)
     # lossy, but the same pictures: a couple of grey levels on average
     assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(frames, seq.frames, strict=True)) < 4
+
+
+def test_h264_files_are_the_same_bytes_when_other_processes_write_them(tmp_path):
+    """The suite's H.264 files must not depend on the process or the machine's load (with x264's
+    macroblock-tree rate control they varied between processes running at once)."""
+    pytest.importorskip("av")
+    script = (
+        "import sys, numpy as np\n"
+        "from qrdeblur.synth.conveyor import conveyor_sequence, write_video\n"
+        "from qrdeblur.synth.reserved import conveyor_payload_specs\n"
+        "for i, cell in enumerate(['1-3', '3-5', '5-7', '7-10']):\n"
+        f"    rng = np.random.default_rng([{CONVEYOR_SEED}, i])\n"
+        "    seq = conveyor_sequence(rng, conveyor_payload_specs(2), cell, (1.0 + 2 * i, 3.0 + 2 * i))\n"
+        "    write_video(f'{sys.argv[1]}-{i}.mp4', seq.frames, h264=True)\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / str(k))]) for k in range(4)]
+    assert all(p.wait(300) == 0 for p in procs)  # the 4 at once: the machine loaded
+    for i in range(4):
+        data = {(tmp_path / f"{k}-{i}.mp4").read_bytes() for k in range(4)}
+        assert len(data) == 1 and len(data.pop()) > 1000

@@ -251,8 +251,11 @@ def conveyor_sequence(
 
 
 #: x264 settings of :func:`write_video` with ``h264``: its default quality (constant rate factor 23,
-#: what camera streams and phone videos sit near), one thread.
-X264_OPTIONS = {"crf": "23", "preset": "medium", "threads": "1"}
+#: what camera streams and phone videos sit near), one thread, and no macroblock-tree rate control:
+#: with it the files' bytes varied between processes on a loaded machine (one thread, explicit time
+#: base, frames of a height divisible by 16 all the same), without it 12 processes under load wrote the
+#: same bytes. A camera's hardware encoder has no macroblock tree either.
+X264_OPTIONS = {"crf": "23", "preset": "medium", "threads": "1", "x264-params": "mbtree=0"}
 
 
 def _pyav_x264() -> bool:
@@ -288,12 +291,17 @@ def video_codec(codecs: tuple[str, ...] = CODECS) -> str:
     raise RuntimeError(f"OpenCV cannot write any of {', '.join(codecs)} here")
 
 
+def suite_codec() -> str:
+    """The codec the ``conveyor`` bench suite writes here: ``h264`` (PyAV's libx264, :func:`write_video`
+    with ``h264``) where the ``video`` extra is installed, else OpenCV's (:func:`video_codec`)."""
+    return "h264" if _pyav_x264() else video_codec()
+
+
 def write_video(path: str | Path, frames: list[np.ndarray], fps: float = FPS, h264: bool = False) -> str:
     """Write grey uint8 ``frames`` as an .mp4; returns the codec used: by default OpenCV's FFmpeg writer at
-    its default bit rate (:func:`video_codec`: ``avc1`` where it has an H.264 encoder, else ``mp4v``),
-    the same bytes on every run; with ``h264``, H.264 by PyAV's libx264 at :data:`X264_OPTIONS` (the
-    ``video`` extra), whose bytes varied between runs on a loaded machine here even on one thread
-    (decoded frames 1-2 grey levels apart on average), so the bench suite keeps the default.
+    its default bit rate (:func:`video_codec`: ``avc1`` where it has an H.264 encoder, else ``mp4v``);
+    with ``h264``, H.264 by PyAV's libx264 at :data:`X264_OPTIONS` (the ``video`` extra). Either way the
+    same frames give the same bytes on every run.
 
     Raises:
         RuntimeError: ``h264`` without PyAV's libx264, or no OpenCV writer.
@@ -309,7 +317,7 @@ def write_video(path: str | Path, frames: list[np.ndarray], fps: float = FPS, h2
         with av.open(str(path), "w") as container:
             stream = container.add_stream("libx264", rate=round(fps), options=dict(X264_OPTIONS))
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            stream.codec_context.thread_count = 1  # x264's own option alone left the files load-dependent
+            stream.codec_context.thread_count = 1
             for k, f in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="gray")
                 frame.pts = k  # explicit timestamps, in the stream's frame-rate time base

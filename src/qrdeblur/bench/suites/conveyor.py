@@ -9,10 +9,10 @@ Each item is one pass of a belt (:func:`qrdeblur.synth.conveyor.conveyor_sequenc
 480x270 at 30 fps, one to three parcels (codes of versions 1-6 at 2-6 px per module, one module size
 per sequence, any rotation, mild perspective) crossing a static textured scene, linear motion blur
 along the motion, fresh noise per frame (std 0.005-0.02), written as a real video file into a
-temporary folder (:func:`qrdeblur.synth.conveyor.write_video`). The opencv-python wheels have no
-software H.264 encoder, so the files are MPEG-4 Part 2 (``mp4v``, block-DCT with motion compensation
-too) at OpenCV's default bit rate; the codec used is in the report (``video_codec``). PyAV's libx264
-writes H.264, but its files differed between runs on a loaded machine, so the suite does not use it.
+temporary folder (:func:`qrdeblur.synth.conveyor.write_video`): H.264 by PyAV's libx264 at its
+default quality where the ``video`` extra is installed (:func:`qrdeblur.synth.conveyor.suite_codec`),
+else MPEG-4 Part 2 (``mp4v``, block-DCT with motion compensation too) at OpenCV's default bit rate (the
+opencv-python wheels have no software H.264 encoder); the codec used is in the report (``video_codec``).
 
 Cells are the motion blur within one exposure in module widths (:data:`CELLS`), sequences in turn.
 Sequence ``i`` depends only on (seed, i), so a smaller suite is a prefix of a larger one; its codes
@@ -40,7 +40,7 @@ import numpy as np
 
 from qrdeblur.bench.scoring import video_scorer
 from qrdeblur.bench.suites.base import Suite, item_count
-from qrdeblur.synth.conveyor import ConveyorCode, conveyor_sequence, write_video
+from qrdeblur.synth.conveyor import ConveyorCode, conveyor_sequence, suite_codec, write_video
 from qrdeblur.synth.reserved import CONVEYOR_MAX_CODES, CONVEYOR_RESERVED_COUNT, conveyor_payload_specs
 
 CONVEYOR_SEED = 70_700
@@ -83,7 +83,7 @@ def conveyor_item(index: int, seed: int, specs: list[tuple[str, int, str]], fold
     k = int(rng.integers(1, CONVEYOR_MAX_CODES + 1))
     seq = conveyor_sequence(rng, list(specs[:k]), cell, CELL_RANGES[cell])
     path = Path(folder) / f"conveyor-{index:04d}-{cell}.mp4"
-    codec = write_video(path, seq.frames, seq.fps)
+    codec = write_video(path, seq.frames, seq.fps, h264=suite_codec() == "h264")
     return ConveyorItem(path, seq.payloads, cell, len(seq.frames), seq.codes, codec, {"index": index, **seq.meta})
 
 
