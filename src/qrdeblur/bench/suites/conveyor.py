@@ -24,10 +24,11 @@ budget of :func:`~qrdeblur.scan.scan_video`) and ``video``; scored by
 :func:`qrdeblur.bench.scoring.score_videos`: codes read, false reads, codes reported more than once,
 frames per second.
 
-Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores): ``frame-any`` read
-45 of 94 codes (22/22, 22/24, 1/25, 0/23 per cell) at 7.0 frames per second, ``video`` 61 (22/22,
-23/24, 14/25, 2/23) at 12.2, no false reads, no code reported twice; the reads past 5 modules of blur
-are fusion's (:mod:`qrdeblur.scan.fuse`).
+Measured on the whole suite (``docs/benchmarks.md``, 2026-12-06, 2 idle cores, H.264 files):
+``frame-any`` read 35 of 94 codes (21/22, 14/24, 0/25, 0/23 per cell) at 6.9 frames per second,
+``video`` 54 (22/22, 22/24, 10/25, 0/23) at 14.8, no false reads, no code reported twice; the reads
+past 5 modules of blur are fusion's (:mod:`qrdeblur.scan.fuse`). The MPEG-4 Part 2 files read 45 and
+63.
 """
 
 from __future__ import annotations
