@@ -73,6 +73,35 @@ def test_a_slow_consumer_gets_the_newest_frames_with_the_sources_numbers_and_tim
     assert_no_capture_thread(path)
 
 
+def test_only_the_last_frame_taken_after_the_source_ended_is_marked_ended(make_video):
+    path = make_video(MOVING, frames=20)
+    marks = []
+    with open_frames(path, live=True) as frames:
+        for frame in frames:
+            marks.append((frame.index, frames.ended))
+            time.sleep(0.1)  # slower than the source: it ends while a frame is being scanned
+    assert marks[-1] == (19, True) and not any(ended for _, ended in marks[:-1])
+
+
+def test_live_mode_reads_the_last_frame_of_an_ended_source_without_the_cascade(make_video, monkeypatch):
+    """The last frame comes when the source has ended: its codes were in view before, so it gets the
+    plain reads alone and the scan ends with the source; every other whole-frame scan has the budget."""
+    path = make_video(MOVING, frames=20)
+    slow_scans(monkeypatch, 0.1)
+    budgets = []
+    full = video_module._Scanner.full
+
+    def recording(self, frame, budget_ms=None):
+        budgets.append((frame.index, self.budget_ms if budget_ms is None else budget_ms))
+        return full(self, frame, budget_ms)
+
+    monkeypatch.setattr(video_module._Scanner, "full", recording)
+    tracks = list(scan_video(path, budget_ms=40.0, live=True))
+    assert [t.text for t in tracks] == ["LIVE-CODE"] and tracks[0].last.frame == 19
+    assert budgets[-1] == (19, 0.0) and budgets[0] == (0, 40.0)
+    assert all(b == 40.0 for _, b in budgets[:-1])
+
+
 def test_a_live_source_keeps_the_frames_before_the_one_taken_dropped_ones_too(make_video):
     path = make_video(MOVING, frames=30)
     with open_frames(path, live=True) as frames:

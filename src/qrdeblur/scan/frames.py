@@ -231,6 +231,7 @@ class LiveFrames(FrameSource):
 
     Attributes:
         captured: frames read from ``inner`` so far; ``dropped``: those replaced before they were taken.
+        ended: the frame taken last is the source's last (the source had ended when it was taken).
 
     The last :data:`LIVE_RECENT` frames captured, dropped ones included, stay available
     (:meth:`recent`): multi-frame fusion needs consecutive frames, not only the ones scanned.
@@ -244,6 +245,8 @@ class LiveFrames(FrameSource):
         self.pace = pace
         self.captured = 0
         self.dropped = 0
+        #: whether the frame taken last is the source's last: the source had ended when it was taken
+        self.ended = False
         self._buffer: list[Frame] = []
         self._recent: deque[Frame] = deque(maxlen=LIVE_RECENT)
         self._cond = threading.Condition()
@@ -303,6 +306,7 @@ class LiveFrames(FrameSource):
                     frame = self._buffer.pop() if self._buffer else None  # the newest
                     self.dropped += len(self._buffer)  # (none with a one-frame buffer)
                     self._buffer.clear()
+                    self.ended = self._done and self._error is None
                 if frame is None:  # the source ended (and everything read was handed over or dropped)
                     if self._error is not None:
                         raise self._error

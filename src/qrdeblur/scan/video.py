@@ -282,9 +282,11 @@ class _Scanner:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def full(self, frame: Frame) -> list[Detection]:
+    def full(self, frame: Frame, budget_ms: float | None = None) -> list[Detection]:
+        """The codes read in the whole frame (``budget_ms``: the cascade's, None: the scan's)."""
         self.stats.full_scans += 1
-        codes = scan(frame.image, budget_ms=self.budget_ms, deblurrer=self.deblurrer, effort=self.effort)
+        budget_ms = self.budget_ms if budget_ms is None else budget_ms
+        codes = scan(frame.image, budget_ms=budget_ms, deblurrer=self.deblurrer, effort=self.effort)
         return [Detection(frame.index, frame.t, c) for c in codes]
 
     def near(self, frame: Frame, key, centre: np.ndarray, side: float, half: float, gate: float,
@@ -491,32 +493,38 @@ def scan_video(
                     scanner.history.append((n, frame.image))
                 yield from tracker.expire(n)
                 dets: list[Detection] = []
-                every = full_every if tracker.live else idle_every
-                need_full = not shortcut or scans - last_full >= every
-                if not need_full:
-                    for track in tracker.live:
-                        centre, side = track.predict(n)
-                        if not _in_view(centre, side, frame.image.shape):
-                            continue
-                        gap = n - track.last.frame
-                        half = _window(side, float(np.linalg.norm(track.velocity)), gap)
-                        known = len(track.detections) > 1 or track.last.motion is not None
-                        # live: a moving code already reported is held while predicted in view; the time
-                        # its cascade and a whole-frame scan would take is frames dropped
-                        lean = live and fuse and known and float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
-                        found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
-                                                  track.velocity if known else None, cascade=not lean)
-                        dets += found
-                        if (track.last.frame == previous and hit is None and not lean
-                                and _inside(centre, side, frame.image.shape)):
-                            need_full = True  # it may have left the prediction: look everywhere, once
-                if need_full:
-                    dets += scanner.full(frame)
-                    last_full = scans
-                if need_full or (scans - last_fused) >= fuse_every:
-                    tracked = [t.predict(n)[0] for t in tracker.live]
-                    dets += scanner.fuse_candidates(frame, dets, tracked)
-                    last_fused = scans
+                # live: the last frame of a source that has ended gets the plain reads alone (its codes
+                # were in view in the frames before; a whole scan of it would only delay the end)
+                final = live and scans > 0 and getattr(frames, "ended", False)
+                if final:
+                    dets += scanner.full(frame, budget_ms=0.0)
+                else:
+                    every = full_every if tracker.live else idle_every
+                    need_full = not shortcut or scans - last_full >= every
+                    if not need_full:
+                        for track in tracker.live:
+                            centre, side = track.predict(n)
+                            if not _in_view(centre, side, frame.image.shape):
+                                continue
+                            gap = n - track.last.frame
+                            half = _window(side, float(np.linalg.norm(track.velocity)), gap)
+                            known = len(track.detections) > 1 or track.last.motion is not None
+                            # live: a moving code already reported is held while predicted in view; the time
+                            # its cascade and a whole-frame scan would take is frames dropped
+                            lean = live and fuse and known and float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
+                            found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
+                                                      track.velocity if known else None, cascade=not lean)
+                            dets += found
+                            if (track.last.frame == previous and hit is None and not lean
+                                    and _inside(centre, side, frame.image.shape)):
+                                need_full = True  # it may have left the prediction: look everywhere, once
+                    if need_full:
+                        dets += scanner.full(frame)
+                        last_full = scans
+                    if need_full or (scans - last_fused) >= fuse_every:
+                        tracked = [t.predict(n)[0] for t in tracker.live]
+                        dets += scanner.fuse_candidates(frame, dets, tracked)
+                        last_fused = scans
                 dets = _dedupe(dets)
                 _, started = tracker.update(n, dets)
                 stats.tracks += len(started)
@@ -526,7 +534,7 @@ def scan_video(
                 if on_detection is not None:
                     for det in dets:
                         on_detection(det)
-                if shortcut:
+                if shortcut and not final:
                     for track in started:
                         for det in _look_back(track, recent, scanner, lean=live):
                             if on_detection is not None:
