@@ -41,7 +41,9 @@ most one frame instead of without bound. Every millisecond of a scan is frames d
 mode spends nothing on codes already reported that it can do without: a moving code already read
 (its motion known) gets the plain reads of its crop and fusion with its motion, not the cascade, and
 a miss does not trigger a whole-frame scan (the track is held while its code is predicted in view);
-a new track's look back uses no cascade either. Frame numbers and times stay the source's: tracks' first
+a new track's look back uses no cascade either. The last frame of a source that has ended when it
+is taken gets the plain reads alone (its codes were in view before), so the scan ends with the
+source. Frame numbers and times stay the source's: tracks' first
 and last frames are real frame numbers, with gaps between the frames scanned. Therefore every count
 of frames in the loop is a count of frames *scanned*: ``max_gap`` (a code unread in more than
 ``max_gap`` scanned frames ends its track; the tracker's ``gaps="scans"``), ``full_every`` and
