@@ -79,7 +79,8 @@ def test_only_the_last_frame_taken_after_the_source_ended_is_marked_ended(make_v
     with open_frames(path, live=True) as frames:
         for frame in frames:
             marks.append((frame.index, frames.ended))
-            time.sleep(0.1)  # slower than the source: it ends while a frame is being scanned
+            # slower than the source, and long after frame 12: the source ends while that frame is scanned
+            time.sleep(0.6 if frame.index >= 12 else 0.05)
     assert marks[-1] == (19, True) and not any(ended for _, ended in marks[:-1])
 
 
@@ -87,7 +88,6 @@ def test_live_mode_reads_the_last_frame_of_an_ended_source_without_the_cascade(m
     """The last frame comes when the source has ended: its codes were in view before, so it gets the
     plain reads alone and the scan ends with the source; every other whole-frame scan has the budget."""
     path = make_video(MOVING, frames=20)
-    slow_scans(monkeypatch, 0.1)
     budgets = []
     full = video_module._Scanner.full
 
@@ -96,7 +96,11 @@ def test_live_mode_reads_the_last_frame_of_an_ended_source_without_the_cascade(m
         return full(self, frame, budget_ms)
 
     monkeypatch.setattr(video_module._Scanner, "full", recording)
-    tracks = list(scan_video(path, budget_ms=40.0, live=True))
+
+    def slow(stats):  # a slow scanner, and very slow from frame 12 on: the source ends during a scan
+        time.sleep(0.6 if stats.source_frames >= 12 else 0.05)
+
+    tracks = list(scan_video(path, budget_ms=40.0, live=True, on_progress=slow))
     assert [t.text for t in tracks] == ["LIVE-CODE"] and tracks[0].last.frame == 19
     assert budgets[-1] == (19, 0.0) and budgets[0] == (0, 40.0)
     assert all(b == 40.0 for _, b in budgets[:-1])

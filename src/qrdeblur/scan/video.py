@@ -347,6 +347,11 @@ def _match(key, dets: list[Detection], centre: np.ndarray, gate: float) -> Detec
     return best
 
 
+def _moving(track: Track) -> bool:
+    """Whether a track's code moves fast enough to be fused (:data:`~qrdeblur.scan.fuse.MIN_SPEED`)."""
+    return float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
+
+
 def _inside(centre: np.ndarray, side: float, shape: tuple[int, int]) -> bool:
     """Whether at least three quarters of a code of side ``side`` centred at ``centre`` lie inside the
     frame each way (the cascade reads a code whose edge is cut off by a few modules, not by more)."""
@@ -473,8 +478,7 @@ def scan_video(
             def in_view_moving(track: Track, frame_number: int) -> bool:
                 # a moving code predicted wholly in view is still passing (fusion may read it only now and then)
                 centre, side = track.predict(frame_number)
-                moving = float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
-                return moving and last_shape[0] is not None and _inside(centre, side, last_shape[0])
+                return _moving(track) and last_shape[0] is not None and _inside(centre, side, last_shape[0])
 
             last_shape: list = [None]  # the frames' shape, once one is read
             tracker = Tracker(max_gap, gaps="scans", hold=in_view_moving if fuse else None,
@@ -513,7 +517,7 @@ def scan_video(
                             known = len(track.detections) > 1 or track.last.motion is not None
                             # live: a moving code already reported is held while predicted in view; the time
                             # its cascade and a whole-frame scan would take is frames dropped
-                            lean = live and fuse and known and float(np.linalg.norm(track.velocity)) >= fusion.MIN_SPEED
+                            lean = live and fuse and known and _moving(track)
                             found, hit = scanner.near(frame, track.key, centre, side, half, track.gate(n),
                                                       track.velocity if known else None, cascade=not lean)
                             dets += found
